@@ -72,7 +72,7 @@ pub enum QuiverError {
     DataDir(String),
     #[error(transparent)]
     DataFusion(#[from] DataFusionError),
-    #[error(transparent)]
+    #[error("ERROR:  {} (SQLSTATE {})", .0.message, .0.code)]
     Sql(#[from] SqlError),
     #[error("{0}")]
     Io(#[from] std::io::Error),

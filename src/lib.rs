@@ -9,9 +9,11 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cli;
 pub mod data_dir;
 pub mod engine;
 pub mod error;
+pub mod server;
 pub mod storage;
 
 pub use engine::{CommandTag, Engine, StatementOutcome};

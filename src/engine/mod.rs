@@ -87,10 +87,13 @@ impl Engine {
     pub async fn open(path: impl AsRef<Path>) -> std::result::Result<Self, QuiverError> {
         let data_dir = DataDir::open(path)?;
         let storage = Storage::new(data_dir.root());
-        let config = SessionConfig::new()
+        let mut config = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema(CATALOG, DEFAULT_SCHEMA)
             .with_create_default_catalog_and_schema(true);
+        // TIMESTAMPTZ columns hold UTC instants, as in PostgreSQL; without a session zone
+        // DataFusion would plan them as zone-less timestamps.
+        config.options_mut().execution.time_zone = Some("UTC".to_string());
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_default_features()
@@ -230,7 +233,7 @@ impl Engine {
         if let Some(outcome) = copy::execute_copy(self, &statement).await? {
             return Ok(outcome);
         }
-        parse::reject_unsafe_dml(&statement).map_err(SqlError::into_datafusion)?;
+        check_statement(&statement)?;
         let plan = self.ctx.state().statement_to_plan(statement.clone()).await?;
         self.run_plan(&statement, plan, save_definitions).await
     }
@@ -310,6 +313,11 @@ fn statement_command(statement: &Statement) -> String {
         | "ROLLBACK" => first,
         _ => "OK".to_string(),
     }
+}
+
+/// Refuses statements the engine knows it cannot run correctly (see `parse::reject_unsafe_dml`).
+pub fn check_statement(statement: &Statement) -> Result<()> {
+    parse::reject_unsafe_dml(statement).map_err(SqlError::into_datafusion)
 }
 
 /// True when a DDL statement's plan must go through Quiver rather than DataFusion alone.

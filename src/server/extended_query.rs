@@ -1,0 +1,175 @@
+//! The extended query protocol (prepared statements, typed parameters, binary results).
+//!
+//! datafusion-postgres parses, binds and runs SELECTs; [`EngineStatementHook`] routes the
+//! statements whose effects the engine owns (DDL, DML, COPY) to it, and [`PanicSafeExtended`]
+//! keeps a panic in any of this from taking the connection down.
+
+use std::fmt::Debug;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::common::{DFSchema, ParamValues};
+use datafusion::logical_expr::{EmptyRelation, LogicalPlan};
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::Statement;
+use datafusion::sql::sqlparser::ast;
+use datafusion_postgres::hooks::HookClient;
+use datafusion_postgres::pgwire::api::portal::Portal;
+use datafusion_postgres::pgwire::api::query::ExtendedQueryHandler;
+use datafusion_postgres::pgwire::api::results::Response;
+use datafusion_postgres::pgwire::api::store::PortalStore;
+use datafusion_postgres::pgwire::api::{ClientInfo, ClientPortalStore};
+use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
+use datafusion_postgres::pgwire::messages::PgWireBackendMessage;
+use datafusion_postgres::pgwire::messages::extendedquery::Parse;
+use datafusion_postgres::{DfSessionService, QueryHook};
+use futures::{FutureExt, Sink};
+
+use super::copy_in::begin_copy_in;
+use super::in_flight::InFlight;
+use super::responses::{command_response, wire_error};
+use crate::engine::{
+    Engine, StatementOutcome, copy_from_stdin_target, is_engine_command, panic_error,
+};
+
+pub struct EngineStatementHook {
+    pub(super) engine: Arc<Engine>,
+}
+
+#[async_trait]
+impl QueryHook for EngineStatementHook {
+    async fn handle_simple_query(
+        &self,
+        _statement: &ast::Statement,
+        _session_context: &SessionContext,
+        _client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        // The simple protocol is served by QuiverSimpleQuery, which calls the engine directly.
+        None
+    }
+
+    async fn handle_extended_parse_query(
+        &self,
+        statement: &ast::Statement,
+        _session_context: &SessionContext,
+        _client: &(dyn ClientInfo + Send + Sync),
+    ) -> Option<PgWireResult<LogicalPlan>> {
+        if matches!(statement, ast::Statement::Copy { .. }) {
+            // DataFusion cannot plan PostgreSQL's COPY; the engine runs it at Execute.
+            return Some(Ok(LogicalPlan::EmptyRelation(EmptyRelation {
+                produce_one_row: false,
+                schema: Arc::new(DFSchema::empty()),
+            })));
+        }
+        let wrapped = Statement::Statement(Box::new(statement.clone()));
+        crate::engine::check_statement(&wrapped).err().map(|e| Err(wire_error(e)))
+    }
+
+    async fn handle_extended_query(
+        &self,
+        statement: &ast::Statement,
+        logical_plan: &LogicalPlan,
+        params: &ParamValues,
+        _session_context: &SessionContext,
+        client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        if let ast::Statement::Copy { .. } = statement {
+            return Some(self.copy(statement, client).await);
+        }
+        if !is_engine_command(logical_plan) {
+            return None;
+        }
+        let plan = match logical_plan.clone().replace_params_with_values(params) {
+            Ok(plan) => plan,
+            Err(e) => return Some(Err(wire_error(e))),
+        };
+        let wrapped = Statement::Statement(Box::new(statement.clone()));
+        Some(match self.engine.execute_plan(&wrapped, plan).await {
+            Ok(StatementOutcome::Command(tag)) => Ok(command_response(&tag)),
+            Ok(StatementOutcome::Rows(_)) => Ok(Response::EmptyQuery),
+            Err(e) => Err(wire_error(e)),
+        })
+    }
+}
+
+impl EngineStatementHook {
+    async fn copy(
+        &self,
+        statement: &ast::Statement,
+        client: &mut dyn HookClient,
+    ) -> PgWireResult<Response> {
+        if let Some(target) = copy_from_stdin_target(statement).map_err(wire_error)? {
+            let schema = self
+                .engine
+                .session_context()
+                .table_provider(target.table.clone())
+                .await
+                .map_err(wire_error)?
+                .schema();
+            let columns = if target.columns.is_empty() {
+                schema.fields().len()
+            } else {
+                target.columns.len()
+            };
+            return Ok(begin_copy_in(&*client, target, columns));
+        }
+        let wrapped = Statement::Statement(Box::new(statement.clone()));
+        match self.engine.execute(wrapped).await.map_err(wire_error)? {
+            StatementOutcome::Command(tag) => Ok(command_response(&tag)),
+            StatementOutcome::Rows(_) => Ok(Response::EmptyQuery),
+        }
+    }
+}
+
+/// datafusion-postgres's extended-protocol service, with each message's work guarded against
+/// panics and counted as in flight.
+pub struct PanicSafeExtended {
+    pub(super) inner: Arc<DfSessionService>,
+    pub(super) in_flight: Arc<InFlight>,
+}
+
+async fn guarded<T>(
+    work: impl Future<Output = PgWireResult<T>>,
+) -> PgWireResult<T> {
+    AssertUnwindSafe(work).catch_unwind().await.unwrap_or_else(|payload| {
+        Err(wire_error(panic_error(payload.as_ref()).into_datafusion()))
+    })
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for PanicSafeExtended {
+    type Statement = <DfSessionService as ExtendedQueryHandler>::Statement;
+    type QueryParser = <DfSessionService as ExtendedQueryHandler>::QueryParser;
+
+    fn query_parser(&self) -> Arc<Self::QueryParser> {
+        self.inner.query_parser()
+    }
+
+    async fn on_parse<C>(&self, client: &mut C, message: Parse) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let _running = self.in_flight.enter();
+        guarded(self.inner.on_parse(client, message)).await
+    }
+
+    async fn do_query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Self::Statement>,
+        max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let _running = self.in_flight.enter();
+        guarded(self.inner.do_query(client, portal, max_rows)).await
+    }
+}
