@@ -157,6 +157,11 @@ fn classify_arrow(err: &ArrowError) -> SqlError {
         ArrowError::ArithmeticOverflow(_) => sqlstate::NUMERIC_VALUE_OUT_OF_RANGE,
         ArrowError::CsvError(_) => sqlstate::BAD_COPY_FILE_FORMAT,
         ArrowError::MemoryError(_) => sqlstate::OUT_OF_MEMORY,
+        ArrowError::InvalidArgumentError(text)
+            if text.contains("non-nullable but contains null") =>
+        {
+            sqlstate::NOT_NULL_VIOLATION
+        }
         ArrowError::ExternalError(inner) => return classify_any(inner.as_ref()),
         _ => sqlstate::INTERNAL_ERROR,
     };
@@ -187,7 +192,9 @@ fn classify_plan_text(text: &str) -> &'static str {
 /// DataFusion reports these execution conditions only as text.
 fn classify_execution_text(text: &str) -> &'static str {
     let lower = text.to_ascii_lowercase();
-    if lower.contains("has null but schema specifies non-nullable") {
+    if lower.contains("has null but schema specifies non-nullable")
+        || lower.contains("non-nullable but contains null")
+    {
         sqlstate::NOT_NULL_VIOLATION
     } else if lower.starts_with("schema '") && lower.contains("already exists") {
         sqlstate::DUPLICATE_SCHEMA
