@@ -27,7 +27,11 @@ fn start_server(runtime: &Runtime) -> Fixture {
         let engine = Arc::new(quiver::Engine::open(&engine_dir).await.unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        tokio::spawn(quiver::server::serve(engine, listener, std::future::pending()));
+        tokio::spawn(quiver::server::serve(
+            engine,
+            listener,
+            std::future::pending(),
+        ));
         let (client, connection) = tokio_postgres::connect(
             &format!("host=127.0.0.1 port={port} user=postgres"),
             tokio_postgres::NoTls,
@@ -130,7 +134,11 @@ fn writes(c: &mut Criterion) {
         ))
         .unwrap();
     let insert = runtime
-        .block_on(fixture.client.prepare("INSERT INTO single VALUES ($1, 'x')"))
+        .block_on(
+            fixture
+                .client
+                .prepare("INSERT INTO single VALUES ($1, 'x')"),
+        )
         .unwrap();
 
     // Direct deltalake appends of the same one-row batch: the storage floor for a commit.
@@ -187,7 +195,9 @@ fn writes(c: &mut Criterion) {
     let rows = 1_000_000;
     let timed = |sql: String| {
         let start = Instant::now();
-        runtime.block_on(fixture.client.batch_execute(&sql)).unwrap();
+        runtime
+            .block_on(fixture.client.batch_execute(&sql))
+            .unwrap();
         start.elapsed()
     };
     let insert_select = timed(format!(
@@ -208,7 +218,9 @@ fn writes(c: &mut Criterion) {
             .unwrap();
         futures::pin_mut!(sink);
         for chunk in csv.as_bytes().chunks(1 << 20) {
-            sink.send(bytes::Bytes::copy_from_slice(chunk)).await.unwrap();
+            sink.send(bytes::Bytes::copy_from_slice(chunk))
+                .await
+                .unwrap();
         }
         sink.finish().await.unwrap();
         start.elapsed()

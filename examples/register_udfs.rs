@@ -11,9 +11,16 @@ async fn main() -> datafusion::error::Result<()> {
     let names: Vec<String> = quiver_udfs::scalar_functions()
         .iter()
         .map(|f| f.name().to_string())
-        .chain(quiver_udfs::aggregate_functions().iter().map(|f| f.name().to_string()))
+        .chain(
+            quiver_udfs::aggregate_functions()
+                .iter()
+                .map(|f| f.name().to_string()),
+        )
         .collect();
-    println!("registered {} quiver-udfs functions: {names:?}", names.len());
+    println!(
+        "registered {} quiver-udfs functions: {names:?}",
+        names.len()
+    );
     ctx.sql("SELECT 1 AS ready").await?.show().await?;
     Ok(())
 }

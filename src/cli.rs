@@ -67,9 +67,8 @@ fn print_rows(
     batches: &[RecordBatch],
     format: OutputFormat,
 ) -> Result<(), QuiverError> {
-    let arrow_error = |e: datafusion::arrow::error::ArrowError| {
-        QuiverError::DataFusion(DataFusionError::from(e))
-    };
+    let arrow_error =
+        |e: datafusion::arrow::error::ArrowError| QuiverError::DataFusion(DataFusionError::from(e));
     match format {
         OutputFormat::Table => {
             let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();

@@ -27,10 +27,16 @@ impl DataDir {
     pub fn open(root: impl AsRef<Path>) -> Result<Self, QuiverError> {
         let root = root.as_ref();
         std::fs::create_dir_all(root.join(TABLES_DIR)).map_err(|e| {
-            QuiverError::DataDir(format!("cannot create data directory {}: {e}", root.display()))
+            QuiverError::DataDir(format!(
+                "cannot create data directory {}: {e}",
+                root.display()
+            ))
         })?;
         let root = root.canonicalize().map_err(|e| {
-            QuiverError::DataDir(format!("cannot resolve data directory {}: {e}", root.display()))
+            QuiverError::DataDir(format!(
+                "cannot resolve data directory {}: {e}",
+                root.display()
+            ))
         })?;
         let lock_path = root.join(LOCK_FILE);
         let mut lock = OpenOptions::new()
@@ -39,7 +45,10 @@ impl DataDir {
             .write(true)
             .open(&lock_path)
             .map_err(|e| {
-                QuiverError::DataDir(format!("cannot open lock file {}: {e}", lock_path.display()))
+                QuiverError::DataDir(format!(
+                    "cannot open lock file {}: {e}",
+                    lock_path.display()
+                ))
             })?;
         match lock.try_lock() {
             Ok(()) => {}

@@ -173,9 +173,9 @@ fn classify_plan_text(text: &str) -> &'static str {
     let lower = text.to_ascii_lowercase();
     if lower.starts_with("table '") && lower.contains("' not found") {
         sqlstate::UNDEFINED_TABLE
-    } else if lower.contains("function") && (lower.contains("not found") || lower.contains("invalid function")) {
-        sqlstate::UNDEFINED_FUNCTION
-    } else if lower.contains("no function matches")
+    } else if (lower.contains("function")
+        && (lower.contains("not found") || lower.contains("invalid function")))
+        || lower.contains("no function matches")
         || lower.contains("failed to coerce arguments")
         || lower.contains("does not support arguments")
     {
@@ -258,9 +258,18 @@ mod tests {
     #[tokio::test]
     async fn planner_and_parser_errors_get_postgres_codes() {
         assert_eq!(sqlstate_of("SELEC 1").await.code, sqlstate::SYNTAX_ERROR);
-        assert_eq!(sqlstate_of("SELECT * FROM nope").await.code, sqlstate::UNDEFINED_TABLE);
-        assert_eq!(sqlstate_of("SELECT zzz FROM t").await.code, sqlstate::UNDEFINED_COLUMN);
-        assert_eq!(sqlstate_of("SELECT no_such_fn(1)").await.code, sqlstate::UNDEFINED_FUNCTION);
+        assert_eq!(
+            sqlstate_of("SELECT * FROM nope").await.code,
+            sqlstate::UNDEFINED_TABLE
+        );
+        assert_eq!(
+            sqlstate_of("SELECT zzz FROM t").await.code,
+            sqlstate::UNDEFINED_COLUMN
+        );
+        assert_eq!(
+            sqlstate_of("SELECT no_such_fn(1)").await.code,
+            sqlstate::UNDEFINED_FUNCTION
+        );
         assert_eq!(
             sqlstate_of("SELECT CAST('abc' AS INT)").await.code,
             sqlstate::INVALID_TEXT_REPRESENTATION

@@ -52,7 +52,10 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("quiver: cannot start the async runtime: {e}");
@@ -77,7 +80,11 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let format = if csv { OutputFormat::Csv } else { OutputFormat::Table };
+            let format = if csv {
+                OutputFormat::Csv
+            } else {
+                OutputFormat::Table
+            };
             runtime.block_on(quiver::cli::run_sql(&data_dir, source, format))
         }
     };

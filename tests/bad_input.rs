@@ -60,7 +60,10 @@ async fn wrong_parameter_types_are_errors_not_guesses() {
         .prepare_typed("SELECT id FROM t WHERE id = $1", &[Type::TEXT])
         .await
         .unwrap();
-    let error = client.query(&statement, &[&"not a number"]).await.unwrap_err();
+    let error = client
+        .query(&statement, &[&"not a number"])
+        .await
+        .unwrap_err();
     assert_eq!(sqlstate(&error), "22P02");
     // The same connection still works afterwards.
     let rows = client
@@ -85,7 +88,10 @@ async fn huge_queries_and_garbage_bytes_leave_the_server_serving() {
         .map(|row| row.get(0))
         .unwrap_or(-1);
     assert!(length == 10 * 1024 * 1024 || length == -1);
-    let in_list = (0..1_200_000).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    let in_list = (0..1_200_000)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     assert!(in_list.len() > 8 * 1024 * 1024);
     let _ = client
         .simple_query(&format!("SELECT 1 WHERE 5 IN ({in_list})"))
@@ -98,19 +104,26 @@ async fn huge_queries_and_garbage_bytes_leave_the_server_serving() {
         vec![0, 0, 0, 8, 0xde, 0xad, 0xbe, 0xef],
         vec![0x7f, 0xff, 0xff, 0xff, 0, 3, 0, 0],
     ] {
-        let mut socket = tokio::net::TcpStream::connect(&server.address).await.unwrap();
+        let mut socket = tokio::net::TcpStream::connect(&server.address)
+            .await
+            .unwrap();
         socket.write_all(&garbage).await.unwrap();
         let mut buffer = [0u8; 1024];
         let _ = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buffer)).await;
     }
     // Garbage after a valid startup.
-    let mut socket = tokio::net::TcpStream::connect(&server.address).await.unwrap();
+    let mut socket = tokio::net::TcpStream::connect(&server.address)
+        .await
+        .unwrap();
     let mut startup = Vec::new();
     let body = b"\0\x03\0\0user\0postgres\0\0";
     startup.extend_from_slice(&((body.len() + 4) as u32).to_be_bytes());
     startup.extend_from_slice(body);
     socket.write_all(&startup).await.unwrap();
-    socket.write_all(b"Q\0\0\0\x02garbage-length").await.unwrap();
+    socket
+        .write_all(b"Q\0\0\0\x02garbage-length")
+        .await
+        .unwrap();
     let mut buffer = [0u8; 4096];
     let _ = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buffer)).await;
 
@@ -151,16 +164,30 @@ async fn a_panicking_statement_fails_alone() {
     tokio::spawn(connection);
 
     client
-        .batch_execute("CREATE TABLE n AS SELECT CAST(value AS BIGINT) AS v FROM generate_series(1, 3)")
+        .batch_execute(
+            "CREATE TABLE n AS SELECT CAST(value AS BIGINT) AS v FROM generate_series(1, 3)",
+        )
         .await
         .unwrap();
     for attempt in [
-        client.batch_execute("SELECT explode(v) FROM n").await.unwrap_err(),
-        client.query("SELECT explode(v) FROM n", &[]).await.unwrap_err(),
-        client.query("SELECT explode(CAST($1 AS BIGINT))", &[&1i64]).await.unwrap_err(),
+        client
+            .batch_execute("SELECT explode(v) FROM n")
+            .await
+            .unwrap_err(),
+        client
+            .query("SELECT explode(v) FROM n", &[])
+            .await
+            .unwrap_err(),
+        client
+            .query("SELECT explode(CAST($1 AS BIGINT))", &[&1i64])
+            .await
+            .unwrap_err(),
     ] {
         assert_eq!(sqlstate(&attempt), "XX000");
-        let message = attempt.as_db_error().map(|e| e.message()).unwrap_or_default();
+        let message = attempt
+            .as_db_error()
+            .map(|e| e.message())
+            .unwrap_or_default();
         assert!(message.contains("panicked"), "{attempt:?}");
     }
     let alive: i64 = client

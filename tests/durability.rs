@@ -109,7 +109,10 @@ async fn sigkill_loses_no_acknowledged_row_and_keeps_no_partial_batch() {
     let server = Server::start(&data);
     let client = server.connect().await;
     let singles: Vec<i64> = client
-        .query("SELECT id FROM ledger WHERE note = 'single' ORDER BY id", &[])
+        .query(
+            "SELECT id FROM ledger WHERE note = 'single' ORDER BY id",
+            &[],
+        )
         .await
         .unwrap()
         .iter()
@@ -144,7 +147,10 @@ async fn a_second_process_on_the_same_directory_is_refused() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("in use by another Quiver process"), "{stderr}");
+    assert!(
+        stderr.contains("in use by another Quiver process"),
+        "{stderr}"
+    );
     let output = Command::new(QUIVER)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(&data)

@@ -9,7 +9,15 @@ use common::{Server, temp_data_dir};
 fn psql(server: &Server, args: &[&str], input: Option<&str>) -> String {
     let mut command = Command::new("psql");
     command
-        .args(["-X", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres"])
+        .args([
+            "-X",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+        ])
         .args(["-p", &server.port.to_string()])
         .args(args)
         .env("PGCONNECT_TIMEOUT", "10");
@@ -22,7 +30,12 @@ fn psql(server: &Server, args: &[&str], input: Option<&str>) -> String {
                 .stderr(std::process::Stdio::piped())
                 .spawn()
                 .expect("psql must be installed (apt-get install postgresql-client)");
-            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
             child.wait_with_output().unwrap()
         }
         None => command
@@ -51,13 +64,26 @@ fn catalog_commands_copy_and_scripts() {
     )
     .unwrap();
     let out = psql(&server, &["-f", script.to_str().unwrap()], None);
-    assert!(out.contains("CREATE TABLE") && out.contains("INSERT 0 1"), "{out}");
+    assert!(
+        out.contains("CREATE TABLE") && out.contains("INSERT 0 1"),
+        "{out}"
+    );
 
     let out = psql(&server, &["-c", "\\dt"], None);
     assert!(out.contains("customers") && out.contains("table"), "{out}");
 
     let out = psql(&server, &["-c", "\\d customers"], None);
-    for expected in ["id", "bigint", "not null", "name", "text", "signup", "date", "score", "double precision"] {
+    for expected in [
+        "id",
+        "bigint",
+        "not null",
+        "name",
+        "text",
+        "signup",
+        "date",
+        "score",
+        "double precision",
+    ] {
         assert!(out.contains(expected), "\\d output lacks {expected}: {out}");
     }
 
@@ -68,7 +94,11 @@ fn catalog_commands_copy_and_scripts() {
     assert!(out.contains("datafusion"), "{out}");
 
     let csv = dir.path().join("more.csv");
-    std::fs::write(&csv, "id,name,signup,score\n3,Cy,2026-03-07,1.5\n4,\"Di, Jr\",,\n").unwrap();
+    std::fs::write(
+        &csv,
+        "id,name,signup,score\n3,Cy,2026-03-07,1.5\n4,\"Di, Jr\",,\n",
+    )
+    .unwrap();
     let out = psql(
         &server,
         &[],
@@ -79,6 +109,13 @@ fn catalog_commands_copy_and_scripts() {
     );
     assert!(out.contains("COPY 2"), "{out}");
     assert!(out.contains("Time:"), "{out}");
-    let out = psql(&server, &["-A", "-t", "-c", "SELECT name FROM customers ORDER BY id"], None);
-    assert_eq!(out.lines().collect::<Vec<_>>(), vec!["Ann", "Bo;b", "Cy", "Di, Jr"]);
+    let out = psql(
+        &server,
+        &["-A", "-t", "-c", "SELECT name FROM customers ORDER BY id"],
+        None,
+    );
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        vec!["Ann", "Bo;b", "Cy", "Di, Jr"]
+    );
 }

@@ -47,12 +47,18 @@ async fn ddl_dml_round_trip_with_command_tags() {
         .collect();
     assert_eq!(
         got,
-        vec![(2, "pear".to_string(), Some(0.75)), (3, "fig".to_string(), Some(1.25))]
+        vec![
+            (2, "pear".to_string(), Some(0.75)),
+            (3, "fig".to_string(), Some(1.25))
+        ]
     );
 
     // CREATE TABLE AS reports its row count as PostgreSQL does ("SELECT n").
     let created = client
-        .execute("CREATE TABLE shop.cheap AS SELECT * FROM shop.items WHERE price < 1", &[])
+        .execute(
+            "CREATE TABLE shop.cheap AS SELECT * FROM shop.items WHERE price < 1",
+            &[],
+        )
         .await
         .unwrap();
     assert_eq!(created, 1);
@@ -75,7 +81,10 @@ async fn ddl_dml_round_trip_with_command_tags() {
         .await
         .unwrap_err();
     assert_eq!(sqlstate(&error), "42P01");
-    client.batch_execute("DROP SCHEMA shop CASCADE").await.unwrap();
+    client
+        .batch_execute("DROP SCHEMA shop CASCADE")
+        .await
+        .unwrap();
     let error = client
         .batch_execute("CREATE TABLE shop.again (x INT)")
         .await
@@ -144,10 +153,7 @@ async fn prepared_statements_with_typed_parameters_nulls_and_unicode() {
         .unwrap();
     let nulls: [Option<i32>; 1] = [None];
     client
-        .execute(
-            "INSERT INTO typed (i) VALUES ($1)",
-            &[&nulls[0]],
-        )
+        .execute("INSERT INTO typed (i) VALUES ($1)", &[&nulls[0]])
         .await
         .unwrap();
 
@@ -274,7 +280,9 @@ async fn copy_in_100k_rows_and_copy_to_files() {
         .unwrap();
     futures::pin_mut!(sink);
     for chunk in csv.as_bytes().chunks(65_536) {
-        sink.send(bytes::Bytes::copy_from_slice(chunk)).await.unwrap();
+        sink.send(bytes::Bytes::copy_from_slice(chunk))
+            .await
+            .unwrap();
     }
     let copied = sink.finish().await.unwrap();
     assert_eq!(copied, 100_000);
@@ -397,8 +405,7 @@ async fn time_travel_reads_earlier_versions() {
         )
         .await
         .unwrap();
-    let operations: Vec<(i64, String)> =
-        history.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let operations: Vec<(i64, String)> = history.iter().map(|r| (r.get(0), r.get(1))).collect();
     assert_eq!(
         operations,
         vec![

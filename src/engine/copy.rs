@@ -299,9 +299,9 @@ pub async fn load_delimited(
     let batches = reader
         .collect::<std::result::Result<Vec<RecordBatch>, _>>()
         .map_err(bad_copy_data)?;
-    let frame = engine.session_context().read_batches(
-        std::iter::once(RecordBatch::new_empty(read_schema)).chain(batches),
-    )?;
+    let frame = engine
+        .session_context()
+        .read_batches(std::iter::once(RecordBatch::new_empty(read_schema)).chain(batches))?;
     insert_frame(engine, target, frame).await
 }
 
@@ -371,7 +371,10 @@ async fn insert_frame(engine: &Engine, target: &CopyInTarget, frame: DataFrame) 
         .iter()
         .map(|field| {
             let value = if available.iter().any(|name| name == field.name()) {
-                cast(col(format!("\"{}\"", field.name().replace('"', "\"\""))), field.data_type().clone())
+                cast(
+                    col(format!("\"{}\"", field.name().replace('"', "\"\""))),
+                    field.data_type().clone(),
+                )
             } else {
                 cast(lit(ScalarValue::Null), field.data_type().clone())
             };
@@ -397,7 +400,9 @@ async fn copy_to_file(
             table_name,
             columns,
         } => {
-            let frame = ctx.table(TableReference::from(table_name.to_string())).await?;
+            let frame = ctx
+                .table(TableReference::from(table_name.to_string()))
+                .await?;
             if columns.is_empty() {
                 frame
             } else {
@@ -431,7 +436,9 @@ mod tests {
     use datafusion::sql::sqlparser::parser::Parser;
 
     fn options_of(sql: &str) -> CopyOptions {
-        let statement = Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap().remove(0);
+        let statement = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+            .unwrap()
+            .remove(0);
         match statement {
             ast::Statement::Copy {
                 options,

@@ -9,8 +9,7 @@ use datafusion::common::{ResolvedTableReference, SchemaReference, TableReference
 use datafusion::datasource::TableType;
 use datafusion::error::Result;
 use datafusion::logical_expr::{
-    CreateCatalogSchema, CreateMemoryTable, DdlStatement, DropCatalogSchema, DropTable,
-    LogicalPlan,
+    CreateCatalogSchema, CreateMemoryTable, DdlStatement, DropCatalogSchema, DropTable, LogicalPlan,
 };
 use datafusion::sql::parser::Statement;
 use datafusion::sql::sqlparser::ast;
@@ -85,9 +84,11 @@ fn remember_definition(
 ) -> Result<()> {
     let resolved = resolve(name)?;
     if save && engine.storage().schema_exists(&resolved.schema) {
-        engine
-            .storage()
-            .save_definition(&resolved.schema, &resolved.table, &statement.to_string())?;
+        engine.storage().save_definition(
+            &resolved.schema,
+            &resolved.table,
+            &statement.to_string(),
+        )?;
     }
     Ok(())
 }
@@ -117,7 +118,9 @@ fn durable_schema(engine: &Engine, schema: &str) -> Result<Arc<dyn SchemaProvide
         Some(provider) if engine.storage().schema_exists(schema) => Ok(provider),
         Some(_) => Err(SqlError::new(
             INSUFFICIENT_PRIVILEGE,
-            format!("schema \"{schema}\" is a system schema; tables cannot be created or dropped in it"),
+            format!(
+                "schema \"{schema}\" is a system schema; tables cannot be created or dropped in it"
+            ),
         )
         .into_datafusion()),
         None => Err(SqlError::new(
@@ -161,7 +164,10 @@ async fn create_table(
         if as_durable(existing).is_none() {
             return Err(SqlError::new(
                 WRONG_OBJECT_TYPE,
-                format!("\"{}\" is not a table, so it cannot be replaced", resolved.table),
+                format!(
+                    "\"{}\" is not a table, so it cannot be replaced",
+                    resolved.table
+                ),
             )
             .into_datafusion());
         }
@@ -183,8 +189,10 @@ async fn create_table(
             existing.is_some(),
         )
         .await?;
-    let provider = DurableTable::new(store)
-        .with_definition(create.constraints, create.column_defaults.into_iter().collect());
+    let provider = DurableTable::new(store).with_definition(
+        create.constraints,
+        create.column_defaults.into_iter().collect(),
+    );
     if existing.is_some() {
         schema_provider.deregister_table(&resolved.table)?;
     }
@@ -254,10 +262,9 @@ fn split_schema_name(name: &str) -> Result<&str> {
 
 fn create_schema(engine: &Engine, create: CreateCatalogSchema) -> Result<CommandTag> {
     let schema = split_schema_name(&create.schema_name)?;
-    let catalog = engine
-        .session_context()
-        .catalog(CATALOG)
-        .ok_or_else(|| SqlError::new(sqlstate::INTERNAL_ERROR, "the catalog is missing").into_datafusion())?;
+    let catalog = engine.session_context().catalog(CATALOG).ok_or_else(|| {
+        SqlError::new(sqlstate::INTERNAL_ERROR, "the catalog is missing").into_datafusion()
+    })?;
     if catalog.schema(schema).is_some() {
         if create.if_not_exists {
             return Ok(CommandTag::new("CREATE SCHEMA"));
@@ -284,10 +291,9 @@ async fn drop_schema(engine: &Engine, drop: DropCatalogSchema) -> Result<Command
         )
         .into_datafusion());
     }
-    let catalog = engine
-        .session_context()
-        .catalog(CATALOG)
-        .ok_or_else(|| SqlError::new(sqlstate::INTERNAL_ERROR, "the catalog is missing").into_datafusion())?;
+    let catalog = engine.session_context().catalog(CATALOG).ok_or_else(|| {
+        SqlError::new(sqlstate::INTERNAL_ERROR, "the catalog is missing").into_datafusion()
+    })?;
     let Some(provider) = catalog.schema(&schema) else {
         return if drop.if_exists {
             Ok(CommandTag::new("DROP SCHEMA"))

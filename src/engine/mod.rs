@@ -159,7 +159,10 @@ impl Engine {
                 }
                 break;
             }
-            pending = failed.into_iter().map(|(definition, _)| definition).collect();
+            pending = failed
+                .into_iter()
+                .map(|(definition, _)| definition)
+                .collect();
         }
         Ok(())
     }
@@ -234,7 +237,11 @@ impl Engine {
             return Ok(outcome);
         }
         check_statement(&statement)?;
-        let plan = self.ctx.state().statement_to_plan(statement.clone()).await?;
+        let plan = self
+            .ctx
+            .state()
+            .statement_to_plan(statement.clone())
+            .await?;
         self.run_plan(&statement, plan, save_definitions).await
     }
 
@@ -270,7 +277,9 @@ impl Engine {
             LogicalPlan::Copy(_) => {
                 let frame = self.ctx.execute_logical_plan(plan).await?;
                 let count = affected_rows(&frame.collect().await?)?;
-                Ok(StatementOutcome::Command(CommandTag::new("COPY").with_rows(count)))
+                Ok(StatementOutcome::Command(
+                    CommandTag::new("COPY").with_rows(count),
+                ))
             }
             LogicalPlan::Statement(_) => {
                 let command = statement_command(statement);
@@ -278,7 +287,9 @@ impl Engine {
                 frame.collect().await?;
                 Ok(StatementOutcome::Command(CommandTag::new(command)))
             }
-            plan => Ok(StatementOutcome::Rows(self.ctx.execute_logical_plan(plan).await?)),
+            plan => Ok(StatementOutcome::Rows(
+                self.ctx.execute_logical_plan(plan).await?,
+            )),
         }
     }
 

@@ -121,10 +121,9 @@ impl ExecutionPlan for CatchUnwindExec {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let input = Arc::clone(&self.input);
-        let stream = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            input.execute(partition, context)
-        }))
-        .map_err(|payload| panic_error(payload.as_ref()).into_datafusion())??;
+        let stream =
+            std::panic::catch_unwind(AssertUnwindSafe(|| input.execute(partition, context)))
+                .map_err(|payload| panic_error(payload.as_ref()).into_datafusion())??;
         let schema = stream.schema();
         let guarded = AssertUnwindSafe(stream)
             .catch_unwind()

@@ -54,9 +54,7 @@ pub fn reject_unsafe_dml(statement: &Statement) -> Result<(), SqlError> {
         return Ok(());
     };
     let has_subquery = ast::visit_expressions(selection, |expr| match expr {
-        Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. } => {
-            ControlFlow::Break(())
-        }
+        Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. } => ControlFlow::Break(()),
         _ => ControlFlow::Continue(()),
     })
     .is_break();
@@ -79,10 +77,9 @@ mod tests {
     #[test]
     fn postgres_and_datafusion_statements_both_parse() {
         assert_eq!(parse_statements("SELECT 1; SELECT 2").unwrap().len(), 2);
-        let external = parse_statements(
-            "CREATE EXTERNAL TABLE e (a INT) STORED AS CSV LOCATION '/tmp/e.csv'",
-        )
-        .unwrap();
+        let external =
+            parse_statements("CREATE EXTERNAL TABLE e (a INT) STORED AS CSV LOCATION '/tmp/e.csv'")
+                .unwrap();
         assert!(matches!(external[0], Statement::CreateExternalTable(_)));
     }
 
@@ -104,7 +101,9 @@ mod tests {
             let err = reject_unsafe_dml(&statement).unwrap_err();
             assert_eq!(err.code, sqlstate::FEATURE_NOT_SUPPORTED, "{sql}");
         }
-        let plain = parse_statements("DELETE FROM t WHERE id IN (1, 2)").unwrap().remove(0);
+        let plain = parse_statements("DELETE FROM t WHERE id IN (1, 2)")
+            .unwrap()
+            .remove(0);
         assert!(reject_unsafe_dml(&plain).is_ok());
     }
 }

@@ -12,7 +12,9 @@ use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray, TimestampMillisecondArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::catalog::{CatalogProviderList, MemTable, TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::catalog::{
+    CatalogProviderList, MemTable, TableFunctionArgs, TableFunctionImpl, TableProvider,
+};
 use datafusion::common::TableReference;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::Expr;
@@ -54,9 +56,12 @@ fn run_detached<T: Send + 'static>(
 
 fn string_argument(function: &str, args: &[Expr], position: usize) -> Result<String> {
     match args.get(position) {
-        Some(Expr::Literal(ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)), _)) => {
-            Ok(s.clone())
-        }
+        Some(Expr::Literal(
+            ScalarValue::Utf8(Some(s))
+            | ScalarValue::Utf8View(Some(s))
+            | ScalarValue::LargeUtf8(Some(s)),
+            _,
+        )) => Ok(s.clone()),
         _ => Err(usage(function)),
     }
 }
@@ -117,7 +122,10 @@ impl TableFunctionImpl for TableHistory {
             let store = durable_store(catalogs, name).await?;
             history_batch(&store).await
         })?;
-        Ok(Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch]])?))
+        Ok(Arc::new(MemTable::try_new(
+            batch.schema(),
+            vec![vec![batch]],
+        )?))
     }
 }
 
@@ -200,10 +208,9 @@ impl TableFunctionImpl for TableAt {
         let as_of = match &exprs[1] {
             Expr::Literal(ScalarValue::Int64(Some(v)), _) if *v >= 0 => AsOf::Version(*v as u64),
             Expr::Literal(ScalarValue::Int32(Some(v)), _) if *v >= 0 => AsOf::Version(*v as u64),
-            Expr::Literal(
-                ScalarValue::Utf8(Some(text)) | ScalarValue::Utf8View(Some(text)),
-                _,
-            ) => AsOf::Time(parse_time(text)?),
+            Expr::Literal(ScalarValue::Utf8(Some(text)) | ScalarValue::Utf8View(Some(text)), _) => {
+                AsOf::Time(parse_time(text)?)
+            }
             _ => return Err(usage("table_at")),
         };
         let catalogs = Arc::clone(&self.catalogs);

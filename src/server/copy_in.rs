@@ -23,7 +23,9 @@ use crate::error::sqlstate;
 struct PendingCopy(Mutex<Option<(CopyInTarget, Vec<u8>)>>);
 
 fn pending(client: &(impl ClientInfo + ?Sized)) -> Arc<PendingCopy> {
-    client.session_extensions().get_or_insert_with(PendingCopy::default)
+    client
+        .session_extensions()
+        .get_or_insert_with(PendingCopy::default)
 }
 
 fn protocol_error(message: &str) -> PgWireError {
@@ -57,7 +59,9 @@ impl CopyInHandler {
 /// psql ends text-format data with a `\.` line in some modes; it is not data.
 fn strip_end_marker(data: &mut Vec<u8>) {
     for marker in [&b"\\.\r\n"[..], b"\\.\n", b"\\."] {
-        if data.ends_with(marker) && (data.len() == marker.len() || data[data.len() - marker.len() - 1] == b'\n') {
+        if data.ends_with(marker)
+            && (data.len() == marker.len() || data[data.len() - marker.len() - 1] == b'\n')
+        {
             data.truncate(data.len() - marker.len());
             return;
         }

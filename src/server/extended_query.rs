@@ -63,7 +63,9 @@ impl QueryHook for EngineStatementHook {
             })));
         }
         let wrapped = Statement::Statement(Box::new(statement.clone()));
-        crate::engine::check_statement(&wrapped).err().map(|e| Err(wire_error(e)))
+        crate::engine::check_statement(&wrapped)
+            .err()
+            .map(|e| Err(wire_error(e)))
     }
 
     async fn handle_extended_query(
@@ -129,12 +131,11 @@ pub struct PanicSafeExtended {
     pub(super) in_flight: Arc<InFlight>,
 }
 
-async fn guarded<T>(
-    work: impl Future<Output = PgWireResult<T>>,
-) -> PgWireResult<T> {
-    AssertUnwindSafe(work).catch_unwind().await.unwrap_or_else(|payload| {
-        Err(wire_error(panic_error(payload.as_ref()).into_datafusion()))
-    })
+async fn guarded<T>(work: impl Future<Output = PgWireResult<T>>) -> PgWireResult<T> {
+    AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|payload| Err(wire_error(panic_error(payload.as_ref()).into_datafusion())))
 }
 
 #[async_trait]

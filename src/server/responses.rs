@@ -41,7 +41,11 @@ pub async fn outcome_response(
 }
 
 pub fn error_info(error: &SqlError) -> ErrorInfo {
-    ErrorInfo::new("ERROR".to_string(), error.code.to_string(), error.message.clone())
+    ErrorInfo::new(
+        "ERROR".to_string(),
+        error.code.to_string(),
+        error.message.clone(),
+    )
 }
 
 /// Engine errors become Postgres errors with their SQLSTATE.

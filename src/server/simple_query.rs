@@ -50,7 +50,11 @@ impl QuiverSimpleQuery {
                     .schema()
                     .fields()
                     .len();
-                let columns = if target.columns.is_empty() { columns } else { target.columns.len() };
+                let columns = if target.columns.is_empty() {
+                    columns
+                } else {
+                    target.columns.len()
+                };
                 return Ok(begin_copy_in(&*client, target, columns));
             }
             for hook in &self.hooks {
@@ -106,9 +110,9 @@ impl SimpleQueryHandler for QuiverSimpleQuery {
                     classify_wire_error(&mut error);
                     let info = match error {
                         PgWireError::UserError(info) => *info,
-                        other => error_info(&classify(&datafusion::error::DataFusionError::External(
-                            Box::new(other),
-                        ))),
+                        other => error_info(&classify(
+                            &datafusion::error::DataFusionError::External(Box::new(other)),
+                        )),
                     };
                     responses.push(Response::Error(Box::new(info)));
                     break;

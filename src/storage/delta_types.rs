@@ -18,7 +18,7 @@ pub fn delta_schema(schema: &Schema) -> std::result::Result<SchemaRef, SqlError>
     let fields = schema
         .fields()
         .iter()
-        .map(|field| delta_field(field))
+        .map(delta_field)
         .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok(Arc::new(Schema::new(fields)))
 }
@@ -91,7 +91,11 @@ mod tests {
     #[test]
     fn timestamps_become_microseconds_and_zoned_ones_utc() {
         let schema = Schema::new(vec![
-            Field::new("plain", DataType::Timestamp(TimeUnit::Nanosecond, None), true),
+            Field::new(
+                "plain",
+                DataType::Timestamp(TimeUnit::Nanosecond, None),
+                true,
+            ),
             Field::new(
                 "zoned",
                 DataType::Timestamp(TimeUnit::Nanosecond, Some("+00:00".into())),

@@ -56,7 +56,11 @@ impl DmlExec {
 
 /// DataFusion's DML result shape: one non-null `count` row.
 fn count_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![Field::new("count", DataType::UInt64, false)]))
+    Arc::new(Schema::new(vec![Field::new(
+        "count",
+        DataType::UInt64,
+        false,
+    )]))
 }
 
 impl DisplayAs for DmlExec {
@@ -116,8 +120,11 @@ impl ExecutionPlan for DmlExec {
         let output_schema = Arc::clone(&schema);
         let result = futures::stream::once(async move {
             let count = store.run_dml(&operation).await?;
-            RecordBatch::try_new(output_schema, vec![Arc::new(UInt64Array::from(vec![count]))])
-                .map_err(DataFusionError::from)
+            RecordBatch::try_new(
+                output_schema,
+                vec![Arc::new(UInt64Array::from(vec![count]))],
+            )
+            .map_err(DataFusionError::from)
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, result)))
     }

@@ -58,7 +58,10 @@ impl TableStore {
 
     fn snapshot(&self) -> Snapshot {
         // A poisoned lock only means a panic happened while swapping two Arcs; the value is intact.
-        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn delta_table(&self) -> DeltaTable {
@@ -211,7 +214,10 @@ impl TableProvider for DurableTable {
         &self,
         filters: &[&Expr],
     ) -> Result<Vec<TableProviderFilterPushDown>> {
-        self.store.snapshot().scan.supports_filters_pushdown(filters)
+        self.store
+            .snapshot()
+            .scan
+            .supports_filters_pushdown(filters)
     }
 
     async fn insert_into(

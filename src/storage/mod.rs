@@ -304,9 +304,19 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_cannot_escape_their_directory() {
-        for name in ["plain_name", "Mixed-Case", "../etc", "a.b", "ünïcode ☃", "%41"] {
+        for name in [
+            "plain_name",
+            "Mixed-Case",
+            "../etc",
+            "a.b",
+            "ünïcode ☃",
+            "%41",
+        ] {
             let encoded = encode_name(name);
-            assert!(!encoded.contains('/') && !encoded.contains('.'), "{encoded}");
+            assert!(
+                !encoded.contains('/') && !encoded.contains('.'),
+                "{encoded}"
+            );
             assert_eq!(decode_name(&encoded).as_deref(), Some(name));
         }
     }

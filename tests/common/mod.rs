@@ -98,7 +98,10 @@ fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitSt
         if let Some(status) = child.try_wait().expect("wait for quiver") {
             return status;
         }
-        assert!(std::time::Instant::now() < deadline, "quiver did not exit in {limit:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "quiver did not exit in {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
