@@ -322,6 +322,11 @@ fn readable_type(data_type: &DataType) -> DataType {
     }
 }
 
+/// How many columns each input row of a COPY FROM must have; fails if a named column is missing.
+pub async fn copy_in_column_count(engine: &Engine, target: &CopyInTarget) -> Result<usize> {
+    Ok(target_columns(engine, target).await?.len())
+}
+
 /// The table's fields that the COPY names, in the order its input has them.
 async fn target_columns(engine: &Engine, target: &CopyInTarget) -> Result<Vec<Arc<Field>>> {
     let schema = table_schema(engine, &target.table).await?;

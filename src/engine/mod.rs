@@ -23,7 +23,10 @@ use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContex
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::setup_pg_catalog;
 use futures::FutureExt;
 
-pub use copy::{CopyFormat, CopyInTarget, CopyOptions, copy_from_stdin_target, load_delimited};
+pub use copy::{
+    CopyFormat, CopyInTarget, CopyOptions, copy_from_stdin_target, copy_in_column_count,
+    load_delimited,
+};
 pub use panic_guard::panic_error;
 
 use crate::data_dir::DataDir;

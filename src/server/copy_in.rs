@@ -15,7 +15,7 @@ use datafusion_postgres::pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
 use futures::{Sink, SinkExt};
 
 use super::responses::wire_error;
-use crate::engine::{CopyInTarget, Engine, load_delimited};
+use crate::engine::{CopyInTarget, Engine, copy_in_column_count, load_delimited};
 use crate::error::sqlstate;
 
 /// The COPY a connection is receiving data for.
@@ -37,13 +37,20 @@ fn protocol_error(message: &str) -> PgWireError {
 }
 
 /// Starts receiving data for `target`; the response tells the client to send it.
-pub fn begin_copy_in(
+pub async fn begin_copy_in(
+    engine: &Engine,
     client: &(dyn ClientInfo + Send + Sync),
     target: CopyInTarget,
-    columns: usize,
-) -> Response {
+) -> PgWireResult<Response> {
+    let columns = copy_in_column_count(engine, &target)
+        .await
+        .map_err(wire_error)?;
     *pending(client).0.lock().unwrap_or_else(|e| e.into_inner()) = Some((target, Vec::new()));
-    Response::CopyIn(CopyResponse::new(0, columns, futures::stream::empty()))
+    Ok(Response::CopyIn(CopyResponse::new(
+        0,
+        columns,
+        futures::stream::empty(),
+    )))
 }
 
 pub struct CopyInHandler {

@@ -102,19 +102,7 @@ impl EngineStatementHook {
         client: &mut dyn HookClient,
     ) -> PgWireResult<Response> {
         if let Some(target) = copy_from_stdin_target(statement).map_err(wire_error)? {
-            let schema = self
-                .engine
-                .session_context()
-                .table_provider(target.table.clone())
-                .await
-                .map_err(wire_error)?
-                .schema();
-            let columns = if target.columns.is_empty() {
-                schema.fields().len()
-            } else {
-                target.columns.len()
-            };
-            return Ok(begin_copy_in(&*client, target, columns));
+            return begin_copy_in(&self.engine, &*client, target).await;
         }
         let wrapped = Statement::Statement(Box::new(statement.clone()));
         match self.engine.execute(wrapped).await.map_err(wire_error)? {

@@ -41,21 +41,7 @@ impl QuiverSimpleQuery {
         if let Statement::Statement(ast) = &statement {
             let copy_target = copy_from_stdin_target(ast).map_err(super::responses::wire_error)?;
             if let Some(target) = copy_target {
-                let columns = self
-                    .engine
-                    .session_context()
-                    .table_provider(target.table.clone())
-                    .await
-                    .map_err(super::responses::wire_error)?
-                    .schema()
-                    .fields()
-                    .len();
-                let columns = if target.columns.is_empty() {
-                    columns
-                } else {
-                    target.columns.len()
-                };
-                return Ok(begin_copy_in(&*client, target, columns));
+                return begin_copy_in(&self.engine, &*client, target).await;
             }
             for hook in &self.hooks {
                 let handled = hook
