@@ -161,3 +161,31 @@ async fn a_second_process_on_the_same_directory_is_refused() {
     let client = server.connect().await;
     client.simple_query("SELECT 1").await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canceled_insert_reports_57014_and_writes_nothing() {
+    let (_dir, data) = temp_data_dir();
+    let server = Server::start(&data);
+    let client = server.connect().await;
+    client
+        .batch_execute("CREATE TABLE big (v BIGINT)")
+        .await
+        .unwrap();
+    let cancel = client.cancel_token();
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        cancel.cancel_query(tokio_postgres::NoTls).await
+    });
+    let error = client
+        .batch_execute("INSERT INTO big SELECT value FROM generate_series(1, 30000000)")
+        .await
+        .unwrap_err();
+    canceller.await.unwrap().unwrap();
+    assert_eq!(common::sqlstate(&error), "57014");
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM big", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 0);
+}
