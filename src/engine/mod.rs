@@ -89,7 +89,7 @@ impl Engine {
     /// another process has the directory open.
     pub async fn open(path: impl AsRef<Path>) -> std::result::Result<Self, QuiverError> {
         let data_dir = DataDir::open(path)?;
-        let storage = Storage::new(data_dir.root());
+        let storage = Storage::new(&data_dir);
         let mut config = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema(CATALOG, DEFAULT_SCHEMA)

@@ -25,6 +25,7 @@ use url::Url;
 pub use delta_types::delta_schema;
 pub use durable_table::{DurableTable, TableStore};
 
+use crate::data_dir::DataDir;
 use crate::error::{SqlError, sqlstate};
 use durable_table::delta_error;
 
@@ -59,10 +60,10 @@ pub struct Storage {
 }
 
 impl Storage {
-    pub fn new(data_root: &Path) -> Self {
+    pub fn new(data_dir: &DataDir) -> Self {
         Self {
-            tables_root: data_root.join("tables"),
-            trash_root: data_root.join("trash"),
+            tables_root: data_dir.tables_root(),
+            trash_root: data_dir.root().join("trash"),
         }
     }
 
