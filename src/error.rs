@@ -83,6 +83,9 @@ pub fn classify_any(err: &(dyn StdError + 'static)) -> SqlError {
     if let Some(e) = err.downcast_ref::<SqlError>() {
         return e.clone();
     }
+    if let Some(e) = err.downcast_ref::<quiver_udfs::UdfError>() {
+        return SqlError::new(e.sqlstate, e.message.clone());
+    }
     if let Some(e) = err.downcast_ref::<DataFusionError>() {
         return classify(e);
     }

@@ -1,22 +1,58 @@
-//! Quiver's stateless SQL functions (drift statistics, evaluation metrics, A/B statistics,
-//! feature-window helpers) for any DataFusion `SessionContext`.
+//! Quiver's SQL functions for any DataFusion `SessionContext`: two-sample drift statistics,
+//! model-evaluation metrics and A/B-test statistics, exact against scipy and scikit-learn.
 //!
 //! ```
 //! let ctx = datafusion::prelude::SessionContext::new();
 //! quiver_udfs::register_all(&ctx);
 //! ```
+//!
+//! Two-sample functions are aggregates over the union of both samples, told apart by a boolean
+//! second argument: `psi(value, is_reference)`. Every aggregate works with `GROUP BY` and merges
+//! partial states, so it runs in parallel across partitions.
+
+pub(crate) mod ab;
+pub(crate) mod common;
+pub(crate) mod distributions;
+pub(crate) mod drift;
+pub mod error;
+pub(crate) mod evaluation;
 
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
+pub use error::UdfError;
+
 /// Every scalar function this crate provides.
 pub fn scalar_functions() -> Vec<ScalarUDF> {
-    Vec::new()
+    vec![ab::ab_sample_size::ab_sample_size_udf()]
 }
 
 /// Every aggregate function this crate provides.
 pub fn aggregate_functions() -> Vec<AggregateUDF> {
-    Vec::new()
+    vec![
+        drift::psi::psi_udaf(),
+        drift::psi_pvalue::psi_pvalue_udaf(),
+        drift::ks_2samp::ks_2samp_udaf(),
+        drift::wasserstein::wasserstein_udaf(),
+        drift::js_divergence::js_divergence_udaf(),
+        drift::kl_divergence::kl_divergence_udaf(),
+        drift::chi2_2samp::chi2_2samp_udaf(),
+        evaluation::roc_auc::roc_auc_udaf(),
+        evaluation::pr_auc::pr_auc_udaf(),
+        evaluation::ks_score::ks_score_udaf(),
+        evaluation::gini::gini_udaf(),
+        evaluation::log_loss::log_loss_udaf(),
+        evaluation::accuracy::accuracy_udaf(),
+        evaluation::precision_score::precision_score_udaf(),
+        evaluation::recall_score::recall_score_udaf(),
+        evaluation::f1_score::f1_score_udaf(),
+        evaluation::confusion_matrix::confusion_matrix_udaf(),
+        evaluation::rmse::rmse_udaf(),
+        evaluation::mae::mae_udaf(),
+        evaluation::r2_score::r2_score_udaf(),
+        ab::welch_ttest::welch_ttest_udaf(),
+        ab::chi2_test::chi2_test_udaf(),
+    ]
 }
 
 /// Registers every function of this crate on `ctx`.

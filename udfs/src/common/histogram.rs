@@ -1,0 +1,306 @@
+//! Shared bins for the histogram statistics (PSI, Jensen–Shannon, KL).
+//!
+//! Numeric samples are binned on edges taken from the reference sample:
+//! - `quantile` (default): the interior edges are `numpy.quantile(reference, k / bins)` for
+//!   k = 1..bins-1 (numpy's default linear interpolation), duplicates removed;
+//! - `equal_width`: `min + k · (max − min) / bins` over the reference range, duplicates removed.
+//!
+//! A value v falls in bin `#{edges ≤ v}` (bins are `[e_{k-1}, e_k)`, as `numpy.searchsorted(...,
+//! side='right')`). The outer bins are open-ended, so no current value is ever dropped. Text and
+//! boolean values bin by category: one bin per category seen in either sample.
+
+use std::sync::Arc;
+
+use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::function::AccumulatorArgs;
+
+use datafusion::arrow::datatypes::DataType;
+
+use super::arguments::{
+    binary_label, check_arity, coerce_argument, constant_integer, constant_text, integer,
+    numeric_or_category, text,
+};
+use super::categories::{CategoryCounts, CategoryStatistic};
+use super::samples::{SampleStatistic, Samples};
+use crate::error::invalid_argument;
+
+pub(crate) const DEFAULT_BINS: usize = 10;
+
+/// The proportion that replaces an empty bin where a logarithm would otherwise be infinite (as
+/// Evidently does): 1e-4.
+pub(crate) const EMPTY_BIN_PROPORTION: f64 = 1e-4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Binning {
+    Quantile,
+    EqualWidth,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BinSpec {
+    pub bins: usize,
+    pub binning: Binning,
+}
+
+impl BinSpec {
+    /// Reads the constant `bins` and `binning` arguments at the given positions.
+    pub(crate) fn from_arguments(
+        function: &str,
+        args: &AccumulatorArgs,
+        bins_at: usize,
+        binning_at: Option<usize>,
+    ) -> Result<Self> {
+        let bins = match constant_integer(function, "bins", args, bins_at)? {
+            None => DEFAULT_BINS,
+            Some(bins) if (2..=10_000).contains(&bins) => bins as usize,
+            Some(bins) => {
+                return Err(invalid_argument(
+                    function,
+                    format!("bins must be between 2 and 10000, got {bins}"),
+                ));
+            }
+        };
+        let binning = match binning_at {
+            None => Binning::Quantile,
+            Some(index) => match constant_text(function, "binning", args, index)?.as_deref() {
+                None | Some("quantile") => Binning::Quantile,
+                Some("equal_width") => Binning::EqualWidth,
+                Some(other) => {
+                    return Err(invalid_argument(
+                        function,
+                        format!("binning must be 'quantile' or 'equal_width', got '{other}'"),
+                    ));
+                }
+            },
+        };
+        Ok(Self { bins, binning })
+    }
+}
+
+/// Bin proportions of both samples over the same bins.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Histogram {
+    pub reference: Vec<f64>,
+    pub current: Vec<f64>,
+    pub reference_count: u64,
+    pub current_count: u64,
+}
+
+impl Histogram {
+    pub(crate) fn bins(&self) -> usize {
+        self.reference.len()
+    }
+
+    fn from_counts(reference: Vec<u64>, current: Vec<u64>) -> Option<Self> {
+        let reference_count: u64 = reference.iter().sum();
+        let current_count: u64 = current.iter().sum();
+        if reference_count == 0 || current_count == 0 {
+            return None;
+        }
+        let shares = |counts: Vec<u64>, total: u64| {
+            counts
+                .into_iter()
+                .map(|count| count as f64 / total as f64)
+                .collect()
+        };
+        Some(Self {
+            reference: shares(reference, reference_count),
+            current: shares(current, current_count),
+            reference_count,
+            current_count,
+        })
+    }
+
+    /// `None` when either sample is empty.
+    pub(crate) fn of_samples(spec: BinSpec, samples: &mut Samples) -> Option<Self> {
+        if samples.reference.is_empty() || samples.current.is_empty() {
+            return None;
+        }
+        let edges = match spec.binning {
+            Binning::Quantile => {
+                samples.reference.sort_unstable_by(f64::total_cmp);
+                quantile_edges(&samples.reference, spec.bins)
+            }
+            Binning::EqualWidth => equal_width_edges(&samples.reference, spec.bins),
+        };
+        let count = |values: &[f64]| {
+            let mut counts = vec![0u64; edges.len() + 1];
+            for value in values {
+                counts[edges.partition_point(|edge| edge <= value)] += 1;
+            }
+            counts
+        };
+        Self::from_counts(count(&samples.reference), count(&samples.current))
+    }
+
+    pub(crate) fn of_categories(counts: &CategoryCounts) -> Option<Self> {
+        let (reference, current) = counts
+            .sorted()
+            .into_iter()
+            .map(|(_, [in_reference, in_current])| (in_reference, in_current))
+            .unzip();
+        Self::from_counts(reference, current)
+    }
+}
+
+/// numpy's default ('linear') quantile of sorted values, interpolated exactly as numpy does so
+/// that values lying on an edge land in the same bin as in numpy.
+pub(crate) fn linear_quantile(sorted: &[f64], q: f64) -> f64 {
+    let last = sorted.len() - 1;
+    let position = last as f64 * q;
+    if position >= last as f64 {
+        return sorted[last];
+    }
+    let below = position.floor();
+    let gamma = position - below;
+    let (a, b) = (sorted[below as usize], sorted[below as usize + 1]);
+    let difference = b - a;
+    if gamma >= 0.5 {
+        b - difference * (1.0 - gamma)
+    } else {
+        a + difference * gamma
+    }
+}
+
+fn deduplicated(mut edges: Vec<f64>) -> Vec<f64> {
+    edges.sort_unstable_by(f64::total_cmp);
+    edges.dedup();
+    edges
+}
+
+fn quantile_edges(sorted_reference: &[f64], bins: usize) -> Vec<f64> {
+    deduplicated(
+        (1..bins)
+            .map(|k| linear_quantile(sorted_reference, k as f64 / bins as f64))
+            .collect(),
+    )
+}
+
+fn equal_width_edges(reference: &[f64], bins: usize) -> Vec<f64> {
+    let low = reference.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = reference.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let width = (high - low) / bins as f64;
+    deduplicated((1..bins).map(|k| low + k as f64 * width).collect())
+}
+
+/// A number computed from a histogram; `None` when it is undefined.
+pub(crate) type HistogramFormula = fn(&Histogram) -> Option<f64>;
+
+/// Applies a histogram formula to numeric samples (binned by `spec`) or to categories.
+#[derive(Debug)]
+pub(crate) struct HistogramStatistic {
+    pub spec: BinSpec,
+    pub formula: HistogramFormula,
+}
+
+impl HistogramStatistic {
+    pub(crate) fn shared(spec: BinSpec, formula: HistogramFormula) -> Arc<Self> {
+        Arc::new(Self { spec, formula })
+    }
+
+    fn value(&self, histogram: Option<Histogram>) -> ScalarValue {
+        ScalarValue::Float64(histogram.as_ref().and_then(self.formula))
+    }
+}
+
+impl SampleStatistic for HistogramStatistic {
+    fn evaluate(&self, samples: &mut Samples) -> Result<ScalarValue> {
+        Ok(self.value(Histogram::of_samples(self.spec, samples)))
+    }
+}
+
+impl CategoryStatistic for HistogramStatistic {
+    fn evaluate(&self, counts: &CategoryCounts) -> Result<ScalarValue> {
+        Ok(self.value(Histogram::of_categories(counts)))
+    }
+}
+
+/// Coerces `(value, is_reference [, bins [, binning]])`; `max_arguments` is 3 where the function
+/// has no `binning` argument.
+pub(crate) fn coerce_histogram_arguments(
+    function: &str,
+    signature: &str,
+    arg_types: &[DataType],
+    max_arguments: usize,
+) -> Result<Vec<DataType>> {
+    check_arity(function, signature, arg_types, 2..=max_arguments)?;
+    let mut coerced = vec![
+        coerce_argument(function, signature, arg_types, 0, numeric_or_category)?,
+        coerce_argument(function, signature, arg_types, 1, binary_label)?,
+    ];
+    if arg_types.len() > 2 {
+        coerced.push(coerce_argument(function, signature, arg_types, 2, integer)?);
+    }
+    if arg_types.len() > 3 {
+        coerced.push(coerce_argument(function, signature, arg_types, 3, text)?);
+    }
+    Ok(coerced)
+}
+
+/// Replaces an empty bin's proportion by [`EMPTY_BIN_PROPORTION`].
+pub(crate) fn smoothed(proportion: f64) -> f64 {
+    if proportion == 0.0 {
+        EMPTY_BIN_PROPORTION
+    } else {
+        proportion
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantile_matches_numpy_interpolation() {
+        // numpy.quantile([1, 2, 3, 4], [0.25, 0.5, 0.9]) == [1.75, 2.5, 3.7]
+        let sorted = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(linear_quantile(&sorted, 0.25), 1.75);
+        assert_eq!(linear_quantile(&sorted, 0.5), 2.5);
+        assert!((linear_quantile(&sorted, 0.9) - 3.7).abs() < 1e-15);
+        assert_eq!(linear_quantile(&sorted, 1.0), 4.0);
+    }
+
+    #[test]
+    fn values_on_an_edge_go_to_the_upper_bin_and_outer_bins_are_open() {
+        let mut samples = Samples {
+            reference: vec![1.0, 2.0, 3.0, 4.0, 5.0],
+            current: vec![-100.0, 3.0, 100.0],
+        };
+        let spec = BinSpec {
+            bins: 2,
+            binning: Binning::Quantile,
+        };
+        let histogram = Histogram::of_samples(spec, &mut samples).expect("both samples present");
+        // one edge at the median 3.0: [-inf, 3) and [3, inf)
+        assert_eq!(histogram.reference, vec![0.4, 0.6]);
+        assert_eq!(histogram.current, vec![1.0 / 3.0, 2.0 / 3.0]);
+    }
+
+    #[test]
+    fn constant_reference_collapses_to_two_bins() {
+        let mut samples = Samples {
+            reference: vec![7.0; 4],
+            current: vec![1.0, 7.0, 9.0],
+        };
+        let spec = BinSpec {
+            bins: 10,
+            binning: Binning::EqualWidth,
+        };
+        let histogram = Histogram::of_samples(spec, &mut samples).expect("both samples present");
+        assert_eq!(histogram.bins(), 2);
+        assert_eq!(histogram.reference, vec![0.0, 1.0]);
+    }
+
+    #[test]
+    fn an_empty_sample_has_no_histogram() {
+        let mut samples = Samples {
+            reference: vec![1.0],
+            current: vec![],
+        };
+        let spec = BinSpec {
+            bins: 10,
+            binning: Binning::Quantile,
+        };
+        assert!(Histogram::of_samples(spec, &mut samples).is_none());
+    }
+}

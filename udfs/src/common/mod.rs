@@ -1,0 +1,46 @@
+//! Building blocks shared by the functions: argument typing, accumulator states and bins.
+
+pub(crate) mod arguments;
+pub(crate) mod categories;
+pub(crate) mod histogram;
+pub(crate) mod pairs;
+pub(crate) mod samples;
+pub(crate) mod two_sample;
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Fields};
+use datafusion::common::scalar::ScalarStructBuilder;
+use datafusion::common::{Result, ScalarValue};
+
+/// A struct type of named fields (all nullable), the return type of the multi-valued tests.
+pub(crate) fn struct_type(fields: &[(&str, DataType)]) -> DataType {
+    DataType::Struct(struct_fields(fields))
+}
+
+fn struct_fields(fields: &[(&str, DataType)]) -> Fields {
+    fields
+        .iter()
+        .map(|(name, data_type)| Arc::new(Field::new(*name, data_type.clone(), true)))
+        .collect()
+}
+
+/// A struct value of `data_type` (from [`struct_type`]), or its NULL when `values` is `None`.
+pub(crate) fn struct_value(
+    data_type: &DataType,
+    values: Option<Vec<ScalarValue>>,
+) -> Result<ScalarValue> {
+    let DataType::Struct(fields) = data_type else {
+        return ScalarValue::try_from(data_type);
+    };
+    match values {
+        None => Ok(ScalarStructBuilder::new_null(fields.clone())),
+        Some(values) => fields
+            .iter()
+            .zip(values)
+            .fold(ScalarStructBuilder::new(), |builder, (field, value)| {
+                builder.with_scalar(Arc::clone(field), value)
+            })
+            .build(),
+    }
+}

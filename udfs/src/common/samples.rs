@@ -1,0 +1,291 @@
+//! Accumulators that keep both samples of a two-sample aggregate in memory.
+//!
+//! KS, Wasserstein, quantile binning and ranking metrics need every value, so the state is the
+//! two samples themselves: a `List<Float64>` per sample, which DataFusion concatenates when it
+//! merges partial aggregates from several partitions.
+
+use std::mem::size_of;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListArray, new_empty_array,
+};
+use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
+use datafusion::common::{Result, ScalarValue, internal_err};
+use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
+
+use crate::error::{invalid_argument, non_finite};
+
+/// The reference (flag true) and current (flag false) values of one group, NULLs dropped.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Samples {
+    pub reference: Vec<f64>,
+    pub current: Vec<f64>,
+}
+
+/// A statistic of two samples. `evaluate` may reorder the samples (most sort them).
+pub(crate) trait SampleStatistic: std::fmt::Debug + Send + Sync {
+    fn evaluate(&self, samples: &mut Samples) -> Result<ScalarValue>;
+}
+
+pub(crate) fn sample_state_fields(name: &str) -> Vec<FieldRef> {
+    let item = Arc::new(Field::new_list_field(DataType::Float64, true));
+    ["reference", "current"]
+        .into_iter()
+        .map(|part| {
+            Arc::new(Field::new(
+                format!("{name}[{part}]"),
+                DataType::List(Arc::clone(&item)),
+                true,
+            ))
+        })
+        .collect()
+}
+
+/// The second argument as flags: booleans as they are, numeric labels must be 0 or 1.
+pub(crate) fn binary_flags(function: &str, array: &ArrayRef) -> Result<BooleanArray> {
+    match array.data_type() {
+        DataType::Boolean => Ok(array.as_boolean().clone()),
+        DataType::Float64 => array
+            .as_primitive::<Float64Type>()
+            .iter()
+            .map(|label| match label {
+                None => Ok(None),
+                Some(1.0) => Ok(Some(true)),
+                Some(0.0) => Ok(Some(false)),
+                Some(other) => Err(invalid_argument(
+                    function,
+                    format!("labels must be 0 or 1 (or boolean), found {other}"),
+                )),
+            })
+            .collect(),
+        other => internal_err!("{function}: unexpected flag type {other}"),
+    }
+}
+
+fn float_values<'a>(function: &str, array: &'a ArrayRef) -> Result<&'a Float64Array> {
+    array
+        .as_primitive_opt::<Float64Type>()
+        .ok_or_else(|| invalid_argument(function, "values must be numeric"))
+}
+
+fn selected(filter: Option<&BooleanArray>, row: usize) -> bool {
+    filter.is_none_or(|filter| filter.is_valid(row) && filter.value(row))
+}
+
+/// Calls `sink(row, value, flag)` for every row whose value and flag are both present.
+fn for_each_pair(
+    function: &str,
+    values: &[ArrayRef],
+    filter: Option<&BooleanArray>,
+    mut sink: impl FnMut(usize, f64, bool),
+) -> Result<()> {
+    let numbers = float_values(function, &values[0])?;
+    let flags = binary_flags(function, &values[1])?;
+    for row in 0..numbers.len() {
+        if numbers.is_null(row) || flags.is_null(row) || !selected(filter, row) {
+            continue;
+        }
+        let value = numbers.value(row);
+        if !value.is_finite() {
+            return Err(non_finite(function, value));
+        }
+        sink(row, value, flags.value(row));
+    }
+    Ok(())
+}
+
+impl Samples {
+    fn push(&mut self, value: f64, is_reference: bool) {
+        if is_reference {
+            self.reference.push(value);
+        } else {
+            self.current.push(value);
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        (self.reference.capacity() + self.current.capacity()) * size_of::<f64>()
+    }
+}
+
+fn list_of(rows: impl Iterator<Item = Vec<f64>>) -> ArrayRef {
+    let rows: Vec<Vec<f64>> = rows.collect();
+    let offsets = OffsetBuffer::from_lengths(rows.iter().map(Vec::len));
+    let values: Float64Array = rows.into_iter().flatten().collect::<Vec<_>>().into();
+    Arc::new(ListArray::new(
+        Arc::new(Field::new_list_field(DataType::Float64, true)),
+        offsets,
+        Arc::new(values),
+        None,
+    ))
+}
+
+fn lists_state(groups: Vec<Samples>) -> Vec<ArrayRef> {
+    let (reference, current): (Vec<_>, Vec<_>) = groups
+        .into_iter()
+        .map(|samples| (samples.reference, samples.current))
+        .unzip();
+    vec![list_of(reference.into_iter()), list_of(current.into_iter())]
+}
+
+/// Appends the partial samples in `states` (as produced by `lists_state`) to their groups.
+fn merge_lists(
+    states: &[ArrayRef],
+    mut target: impl FnMut(usize) -> usize,
+    groups: &mut [Samples],
+) -> Result<()> {
+    let [reference, current] = states else {
+        return internal_err!("two-sample state must have two columns");
+    };
+    let (reference, current) = (reference.as_list::<i32>(), current.as_list::<i32>());
+    for row in 0..reference.len() {
+        let group = &mut groups[target(row)];
+        for (list, sample) in [
+            (reference, &mut group.reference),
+            (current, &mut group.current),
+        ] {
+            if list.is_valid(row) {
+                let values = list.value(row);
+                let values = values.as_primitive::<Float64Type>();
+                sample.extend(values.iter().flatten());
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn scalars_to_array(values: Vec<ScalarValue>, data_type: &DataType) -> Result<ArrayRef> {
+    if values.is_empty() {
+        Ok(new_empty_array(data_type))
+    } else {
+        ScalarValue::iter_to_array(values)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct SampleAccumulator {
+    function: &'static str,
+    statistic: Arc<dyn SampleStatistic>,
+    samples: Samples,
+}
+
+impl SampleAccumulator {
+    pub(crate) fn new(function: &'static str, statistic: Arc<dyn SampleStatistic>) -> Self {
+        Self {
+            function,
+            statistic,
+            samples: Samples::default(),
+        }
+    }
+}
+
+impl Accumulator for SampleAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let samples = &mut self.samples;
+        for_each_pair(self.function, values, None, |_, value, flag| {
+            samples.push(value, flag)
+        })
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        merge_lists(states, |_| 0, std::slice::from_mut(&mut self.samples))
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let arrays = lists_state(vec![std::mem::take(&mut self.samples)]);
+        arrays
+            .iter()
+            .map(|array| ScalarValue::try_from_array(array, 0))
+            .collect()
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        self.statistic.evaluate(&mut self.samples)
+    }
+
+    fn size(&self) -> usize {
+        size_of::<Self>() + self.samples.bytes()
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct SampleGroupsAccumulator {
+    function: &'static str,
+    statistic: Arc<dyn SampleStatistic>,
+    return_type: DataType,
+    groups: Vec<Samples>,
+}
+
+impl SampleGroupsAccumulator {
+    pub(crate) fn new(
+        function: &'static str,
+        statistic: Arc<dyn SampleStatistic>,
+        return_type: DataType,
+    ) -> Self {
+        Self {
+            function,
+            statistic,
+            return_type,
+            groups: Vec::new(),
+        }
+    }
+}
+
+impl GroupsAccumulator for SampleGroupsAccumulator {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.groups.resize_with(total_num_groups, Samples::default);
+        let groups = &mut self.groups;
+        for_each_pair(self.function, values, opt_filter, |row, value, flag| {
+            groups[group_indices[row]].push(value, flag)
+        })
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.groups.resize_with(total_num_groups, Samples::default);
+        merge_lists(values, |row| group_indices[row], &mut self.groups)
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        let results = emit_to
+            .take_needed(&mut self.groups)
+            .iter_mut()
+            .map(|samples| self.statistic.evaluate(samples))
+            .collect::<Result<Vec<_>>>()?;
+        scalars_to_array(results, &self.return_type)
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        Ok(lists_state(emit_to.take_needed(&mut self.groups)))
+    }
+
+    fn convert_to_state(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>> {
+        let mut rows = vec![Samples::default(); values[0].len()];
+        for_each_pair(self.function, values, opt_filter, |row, value, flag| {
+            rows[row].push(value, flag)
+        })?;
+        Ok(lists_state(rows))
+    }
+
+    fn size(&self) -> usize {
+        size_of::<Self>()
+            + self.groups.capacity() * size_of::<Samples>()
+            + self.groups.iter().map(Samples::bytes).sum::<usize>()
+    }
+}
