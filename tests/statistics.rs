@@ -52,7 +52,9 @@ async fn load(
     }
     for part in 0..3 {
         let sink = client
-            .copy_in(&format!("COPY {table} (g, x, y) FROM STDIN WITH (FORMAT csv)"))
+            .copy_in(&format!(
+                "COPY {table} (g, x, y) FROM STDIN WITH (FORMAT csv)"
+            ))
             .await
             .unwrap();
         let mut sink = Box::pin(sink);
@@ -123,7 +125,12 @@ async fn two_sample_statistics_match_scipy_by_group() {
     assert_eq!(rows.len(), cases.len());
     for row in rows {
         let case = &cases[row.get::<_, i64>(0) as usize];
-        close(case["name"].as_str().unwrap(), row.get(1), &case["expected"], 1e-9);
+        close(
+            case["name"].as_str().unwrap(),
+            row.get(1),
+            &case["expected"],
+            1e-9,
+        );
     }
 
     let cases = with_x(golden("chi2_2samp"), Value::is_string);
@@ -197,7 +204,10 @@ async fn evaluation_and_ab_functions_match_sklearn_and_scipy() {
         .prepare("SELECT ab_sample_size($1::DOUBLE PRECISION, $2::DOUBLE PRECISION, 0.05, 0.8)")
         .await
         .unwrap();
-    let row = client.query_one(&statement, &[&0.1f64, &0.1f64]).await.unwrap();
+    let row = client
+        .query_one(&statement, &[&0.1f64, &0.1f64])
+        .await
+        .unwrap();
     assert_eq!(row.get::<_, i64>(0), 14751);
     server.stop();
 }
@@ -220,7 +230,10 @@ async fn bad_statistics_input_reports_sqlstates() {
         ("SELECT psi(x, true) FROM s", "22023"),
         ("SELECT psi(x, r, 1) FROM s", "22023"),
         ("SELECT psi(x, r, 10, 'fancy') FROM s", "22023"),
-        ("SELECT psi(x, r, CAST(x AS BIGINT)) FROM s WHERE r IS NOT NULL", "22023"),
+        (
+            "SELECT psi(x, r, CAST(x AS BIGINT)) FROM s WHERE r IS NOT NULL",
+            "22023",
+        ),
         ("SELECT roc_auc(x, 2) FROM s WHERE r IS NOT NULL", "22023"),
         ("SELECT log_loss(x, r) FROM s WHERE r IS NOT NULL", "22023"),
         ("SELECT ab_sample_size(1.5, 0.1, 0.05, 0.8)", "22023"),
@@ -244,6 +257,13 @@ async fn bad_statistics_input_reports_sqlstates() {
     assert_eq!(row.get::<_, Option<f64>>(1), Some(1.0));
     assert_eq!(row.get::<_, Option<f64>>(2), None);
     // The connection survives all of that.
-    assert_eq!(client.query_one("SELECT 1", &[]).await.unwrap().get::<_, i64>(0), 1);
+    assert_eq!(
+        client
+            .query_one("SELECT 1", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0),
+        1
+    );
     server.stop();
 }

@@ -16,7 +16,11 @@ pub(crate) mod distributions;
 pub(crate) mod drift;
 pub mod error;
 pub(crate) mod evaluation;
+pub(crate) mod report;
 
+use std::sync::Arc;
+
+use datafusion::catalog::TableFunctionImpl;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
@@ -55,8 +59,22 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
     ]
 }
 
+/// Every table function this crate provides, by name.
+pub fn table_functions() -> Vec<(&'static str, Arc<dyn TableFunctionImpl>)> {
+    vec![
+        ("drift_report", Arc::new(report::drift_report::DriftReport)),
+        (
+            "drift_summary",
+            Arc::new(report::drift_summary::DriftSummary),
+        ),
+    ]
+}
+
 /// Registers every function of this crate on `ctx`.
 pub fn register_all(ctx: &SessionContext) {
+    for (name, function) in table_functions() {
+        ctx.register_udtf(name, function);
+    }
     for function in scalar_functions() {
         ctx.register_udf(function);
     }

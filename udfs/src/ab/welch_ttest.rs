@@ -12,7 +12,8 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 use crate::ab::AB_SECTION;
 use crate::common::arguments::{binary_label, check_arity, coerce_argument, float};
 use crate::common::pairs::{
-    PairAggregate, PairKernel, float_column, indicator_column, welford_merge, welford_update,
+    PairAggregate, PairKernel, float_column, indicator_column, moments, moments_merge,
+    moments_update,
 };
 use crate::common::samples::binary_flags;
 use crate::common::{struct_type, struct_value};
@@ -32,11 +33,11 @@ fn return_type() -> DataType {
     ])
 }
 
-/// Welch's test of treatment − control from `[count, mean, m2]` per arm:
+/// Welch's test of treatment − control from each arm's (count, shift, mean − shift, m2):
 /// (t, two-sided p, mean difference, 95% CI low, high), `None` with fewer than two values in an
 /// arm or no variance at all.
-fn welch(treatment: [f64; 3], control: [f64; 3]) -> Option<[f64; 5]> {
-    let ([n1, mean1, m2_1], [n2, mean2, m2_2]) = (treatment, control);
+fn welch(treatment: (f64, f64, f64, f64), control: (f64, f64, f64, f64)) -> Option<[f64; 5]> {
+    let ((n1, shift1, centred1, m2_1), (n2, shift2, centred2, m2_2)) = (treatment, control);
     if n1 < 2.0 || n2 < 2.0 {
         return None;
     }
@@ -47,7 +48,8 @@ fn welch(treatment: [f64; 3], control: [f64; 3]) -> Option<[f64; 5]> {
     }
     let dof =
         (share1 + share2).powi(2) / (share1 * share1 / (n1 - 1.0) + share2 * share2 / (n2 - 1.0));
-    let difference = mean1 - mean2;
+    // The shifts are data values, usually close: their difference is exact.
+    let difference = (shift1 - shift2) + (centred1 - centred2);
     let t = difference / standard_error;
     let distribution = StudentsT::new(0.0, 1.0, dof).ok()?;
     let pvalue = (2.0 * distribution.sf(t.abs())).min(1.0);
@@ -67,11 +69,13 @@ struct WelchTTest;
 impl PairKernel for WelchTTest {
     const STATE: &'static [&'static str] = &[
         "treatment_count",
-        "treatment_mean",
-        "treatment_m2",
+        "treatment_shift",
+        "treatment_deviations",
+        "treatment_squared_deviations",
         "control_count",
-        "control_mean",
-        "control_m2",
+        "control_shift",
+        "control_deviations",
+        "control_squared_deviations",
     ];
 
     fn from_arguments(_args: &AccumulatorArgs) -> Result<Self> {
@@ -89,21 +93,18 @@ impl PairKernel for WelchTTest {
         if !value.is_finite() {
             return Err(non_finite(NAME, value));
         }
-        let arm = if is_treatment == 1.0 { 0 } else { 3 };
-        welford_update(state, arm, value);
+        let arm = if is_treatment == 1.0 { 0 } else { 4 };
+        moments_update(state, arm, value);
         Ok(())
     }
 
     fn merge(&self, state: &mut [f64], other: &[f64]) {
-        welford_merge(state, other, 0);
-        welford_merge(state, other, 3);
+        moments_merge(state, other, 0);
+        moments_merge(state, other, 4);
     }
 
     fn evaluate(&self, state: &[f64]) -> Result<ScalarValue> {
-        let result = welch(
-            [state[0], state[1], state[2]],
-            [state[3], state[4], state[5]],
-        );
+        let result = welch(moments(state, 0), moments(state, 4));
         struct_value(
             &return_type(),
             result.map(|values| {
@@ -131,7 +132,8 @@ fn documentation() -> Documentation {
          variances), as scipy.stats.ttest_ind(treatment, control, equal_var=False): a struct \
          {statistic, pvalue (two-sided), mean_diff (treatment − control), ci_low, ci_high (95% \
          confidence interval of mean_diff with Welch–Satterthwaite degrees of freedom)}. Means \
-         and variances are accumulated with Welford's method. NULL when an arm has fewer than \
+         and variances are accumulated around a value of the data, so large offsets keep \
+         their precision. NULL when an arm has fewer than \
          two values or both arms are constant. NULLs are ignored; NaN and infinities are errors.",
         "welch_ttest(value, is_treatment)",
     )
@@ -164,15 +166,15 @@ mod tests {
 
     #[test]
     fn equal_arms_have_no_difference() {
-        // both arms [1, 2, 3]: mean 2, m2 2
-        let [t, p, difference, low, high] =
-            welch([3.0, 2.0, 2.0], [3.0, 2.0, 2.0]).expect("defined");
+        // both arms [1, 2, 3]: shift 1, mean − shift 1, m2 2
+        let arm = (3.0, 1.0, 1.0, 2.0);
+        let [t, p, difference, low, high] = welch(arm, arm).expect("defined");
         assert_eq!((t, p, difference), (0.0, 1.0, 0.0));
         assert!(low < 0.0 && high > 0.0 && (low + high).abs() < 1e-12);
     }
 
     #[test]
     fn needs_two_values_per_arm() {
-        assert_eq!(welch([1.0, 5.0, 0.0], [3.0, 2.0, 2.0]), None);
+        assert_eq!(welch((1.0, 5.0, 0.0, 0.0), (3.0, 1.0, 1.0, 2.0)), None);
     }
 }

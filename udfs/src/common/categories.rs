@@ -24,7 +24,7 @@ pub(crate) struct CategoryCounts {
 }
 
 impl CategoryCounts {
-    fn add(&mut self, category: &str, is_reference: bool, count: u64) {
+    pub(crate) fn add(&mut self, category: &str, is_reference: bool, count: u64) {
         let side = usize::from(!is_reference);
         match self.counts.get_mut(category) {
             Some(entry) => entry[side] += count,

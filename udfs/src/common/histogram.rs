@@ -77,13 +77,14 @@ impl BinSpec {
     }
 }
 
-/// Bin proportions of both samples over the same bins.
+/// Bin proportions (and counts) of both samples over the same bins.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Histogram {
     pub reference: Vec<f64>,
     pub current: Vec<f64>,
     pub reference_count: u64,
     pub current_count: u64,
+    pub counts: [Vec<u64>; 2],
 }
 
 impl Histogram {
@@ -91,23 +92,24 @@ impl Histogram {
         self.reference.len()
     }
 
-    fn from_counts(reference: Vec<u64>, current: Vec<u64>) -> Option<Self> {
+    pub(crate) fn from_counts(reference: Vec<u64>, current: Vec<u64>) -> Option<Self> {
         let reference_count: u64 = reference.iter().sum();
         let current_count: u64 = current.iter().sum();
         if reference_count == 0 || current_count == 0 {
             return None;
         }
-        let shares = |counts: Vec<u64>, total: u64| {
+        let shares = |counts: &[u64], total: u64| {
             counts
-                .into_iter()
-                .map(|count| count as f64 / total as f64)
+                .iter()
+                .map(|&count| count as f64 / total as f64)
                 .collect()
         };
         Some(Self {
-            reference: shares(reference, reference_count),
-            current: shares(current, current_count),
+            reference: shares(&reference, reference_count),
+            current: shares(&current, current_count),
             reference_count,
             current_count,
+            counts: [reference, current],
         })
     }
 
@@ -117,10 +119,7 @@ impl Histogram {
             return None;
         }
         let edges = match spec.binning {
-            Binning::Quantile => {
-                samples.reference.sort_unstable_by(f64::total_cmp);
-                quantile_edges(&samples.reference, spec.bins)
-            }
+            Binning::Quantile => quantile_edges(&mut samples.reference, spec.bins),
             Binning::EqualWidth => equal_width_edges(&samples.reference, spec.bins),
         };
         let count = |values: &[f64]| {
@@ -143,17 +142,8 @@ impl Histogram {
     }
 }
 
-/// numpy's default ('linear') quantile of sorted values, interpolated exactly as numpy does so
-/// that values lying on an edge land in the same bin as in numpy.
-pub(crate) fn linear_quantile(sorted: &[f64], q: f64) -> f64 {
-    let last = sorted.len() - 1;
-    let position = last as f64 * q;
-    if position >= last as f64 {
-        return sorted[last];
-    }
-    let below = position.floor();
-    let gamma = position - below;
-    let (a, b) = (sorted[below as usize], sorted[below as usize + 1]);
+/// numpy's `_lerp`: from the nearer end, so that gamma ≥ ½ rounds like numpy.
+fn interpolate(a: f64, b: f64, gamma: f64) -> f64 {
     let difference = b - a;
     if gamma >= 0.5 {
         b - difference * (1.0 - gamma)
@@ -168,12 +158,27 @@ fn deduplicated(mut edges: Vec<f64>) -> Vec<f64> {
     edges
 }
 
-fn quantile_edges(sorted_reference: &[f64], bins: usize) -> Vec<f64> {
-    deduplicated(
-        (1..bins)
-            .map(|k| linear_quantile(sorted_reference, k as f64 / bins as f64))
-            .collect(),
-    )
+/// The interior quantile edges, found by selection rather than a full sort: each edge needs the
+/// order statistics at ⌊(n−1)q⌋ and the one after, and the levels only increase, so each
+/// selection works on the part of the slice above the previous one.
+fn quantile_edges(reference: &mut [f64], bins: usize) -> Vec<f64> {
+    let last = reference.len() - 1;
+    let mut settled = 0;
+    let mut edges = Vec::with_capacity(bins - 1);
+    for k in 1..bins {
+        let position = last as f64 * (k as f64 / bins as f64);
+        let below = (position.floor() as usize).min(last);
+        let (_, &mut a, above) =
+            reference[settled..].select_nth_unstable_by(below - settled, f64::total_cmp);
+        let b = above.iter().copied().min_by(f64::total_cmp).unwrap_or(a);
+        settled = below;
+        edges.push(if position >= last as f64 {
+            a
+        } else {
+            interpolate(a, b, position - position.floor())
+        });
+    }
+    deduplicated(edges)
 }
 
 fn equal_width_edges(reference: &[f64], bins: usize) -> Vec<f64> {
@@ -251,13 +256,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quantile_matches_numpy_interpolation() {
-        // numpy.quantile([1, 2, 3, 4], [0.25, 0.5, 0.9]) == [1.75, 2.5, 3.7]
-        let sorted = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(linear_quantile(&sorted, 0.25), 1.75);
-        assert_eq!(linear_quantile(&sorted, 0.5), 2.5);
-        assert!((linear_quantile(&sorted, 0.9) - 3.7).abs() < 1e-15);
-        assert_eq!(linear_quantile(&sorted, 1.0), 4.0);
+    fn quantile_edges_match_numpy_bit_for_bit() {
+        // numpy.quantile([1, 2, 3, 4], np.arange(1, 10) / 10)
+        let expected = [
+            1.3,
+            1.6,
+            1.9,
+            2.2,
+            2.5,
+            2.8,
+            3.0999999999999996,
+            3.4000000000000004,
+            3.7,
+        ];
+        assert_eq!(quantile_edges(&mut [4.0, 1.0, 3.0, 2.0], 10), expected);
+        // numpy.quantile([5, 1, 1, 2, 9, 9, 9, 3, 0.5, 7, 7], [0.25, 0.5, 0.75]), unsorted input
+        let mut values = [5.0, 1.0, 1.0, 2.0, 9.0, 9.0, 9.0, 3.0, 0.5, 7.0, 7.0];
+        assert_eq!(quantile_edges(&mut values, 4), [1.5, 5.0, 8.0]);
     }
 
     #[test]

@@ -336,25 +336,41 @@ pub(crate) fn indicator_column(flags: &BooleanArray) -> Float64Array {
     flags.iter().map(|flag| flag.map(f64::from)).collect()
 }
 
-/// Welford's running mean and sum of squared deviations: `[count, mean, m2]` at `offset`.
-pub(crate) fn welford_update(state: &mut [f64], offset: usize, value: f64) {
-    let count = state[offset] + 1.0;
-    let delta = value - state[offset + 1];
-    let mean = state[offset + 1] + delta / count;
-    state[offset] = count;
-    state[offset + 1] = mean;
-    state[offset + 2] += delta * (value - mean);
+/// Running moments `[count, shift, Σ(x − shift), Σ(x − shift)²]` at `offset`, the shift being the
+/// first value seen. Summing deviations from a value inside the data keeps full precision when
+/// the data sit far from zero (values around 10⁶ with unit spread), where plain sums or
+/// incremental means lose digits that scipy's two-pass computation keeps.
+pub(crate) fn moments_update(state: &mut [f64], offset: usize, value: f64) {
+    if state[offset] == 0.0 {
+        state[offset + 1] = value;
+    }
+    let deviation = value - state[offset + 1];
+    state[offset] += 1.0;
+    state[offset + 2] += deviation;
+    state[offset + 3] += deviation * deviation;
 }
 
-/// Chan et al.'s parallel merge of two `[count, mean, m2]` summaries.
-pub(crate) fn welford_merge(state: &mut [f64], other: &[f64], offset: usize) {
-    let (count_a, count_b) = (state[offset], other[offset]);
-    if count_b == 0.0 {
+/// Adds the moments `other[offset..]` to `state[offset..]`, re-centring them on this shift.
+pub(crate) fn moments_merge(state: &mut [f64], other: &[f64], offset: usize) {
+    let count = other[offset];
+    if count == 0.0 {
         return;
     }
-    let count = count_a + count_b;
+    if state[offset] == 0.0 {
+        state[offset..offset + 4].copy_from_slice(&other[offset..offset + 4]);
+        return;
+    }
     let delta = other[offset + 1] - state[offset + 1];
-    state[offset + 1] += delta * count_b / count;
-    state[offset + 2] += other[offset + 2] + delta * delta * count_a * count_b / count;
-    state[offset] = count;
+    state[offset] += count;
+    state[offset + 2] += other[offset + 2] + count * delta;
+    state[offset + 3] +=
+        other[offset + 3] + 2.0 * delta * other[offset + 2] + count * delta * delta;
+}
+
+/// (count, shift, mean − shift, sum of squared deviations from the mean).
+pub(crate) fn moments(state: &[f64], offset: usize) -> (f64, f64, f64, f64) {
+    let count = state[offset];
+    let centred_mean = state[offset + 2] / count;
+    let m2 = (state[offset + 3] - state[offset + 2] * centred_mean).max(0.0);
+    (count, state[offset + 1], centred_mean, m2)
 }

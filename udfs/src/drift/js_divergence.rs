@@ -96,12 +96,7 @@ mod tests {
 
     #[test]
     fn disjoint_supports_reach_ln_2() {
-        let histogram = Histogram {
-            reference: vec![1.0, 0.0],
-            current: vec![0.0, 1.0],
-            reference_count: 3,
-            current_count: 4,
-        };
+        let histogram = Histogram::from_counts(vec![3, 0], vec![0, 4]).expect("both samples");
         let divergence = js_divergence_of(&histogram).expect("defined");
         assert!((divergence - 2f64.ln()).abs() < 1e-15);
     }

@@ -21,7 +21,7 @@ const SIGNATURE: &str =
 
 /// KL(reference ‖ current) of the smoothed shares, renormalised to sum to one: the same number as
 /// `scipy.stats.entropy(e, a)` on the smoothed shares (the direction Evidently uses).
-fn kl_divergence_of(histogram: &Histogram) -> Option<f64> {
+pub(crate) fn kl_divergence_of(histogram: &Histogram) -> Option<f64> {
     let expected: Vec<f64> = histogram.reference.iter().copied().map(smoothed).collect();
     let actual: Vec<f64> = histogram.current.iter().copied().map(smoothed).collect();
     let (expected_total, actual_total) = (expected.iter().sum::<f64>(), actual.iter().sum::<f64>());
@@ -97,12 +97,7 @@ mod tests {
 
     #[test]
     fn hand_computed_two_bins() {
-        let histogram = Histogram {
-            reference: vec![0.5, 0.5],
-            current: vec![0.25, 0.75],
-            reference_count: 2,
-            current_count: 4,
-        };
+        let histogram = Histogram::from_counts(vec![1, 1], vec![1, 3]).expect("both samples");
         let expected = 0.5 * (0.5f64 / 0.25).ln() + 0.5 * (0.5f64 / 0.75).ln();
         let divergence = kl_divergence_of(&histogram).expect("defined");
         assert!((divergence - expected).abs() < 1e-15);

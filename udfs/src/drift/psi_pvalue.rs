@@ -90,24 +90,14 @@ mod tests {
 
     #[test]
     fn identical_proportions_give_pvalue_one() {
-        let histogram = Histogram {
-            reference: vec![0.5, 0.5],
-            current: vec![0.5, 0.5],
-            reference_count: 10,
-            current_count: 20,
-        };
+        let histogram = Histogram::from_counts(vec![5, 5], vec![10, 10]).expect("both samples");
         assert_eq!(pvalue_of(&histogram), Some(1.0));
     }
 
     #[test]
     fn scales_with_sample_size() {
         // e = [0.4, 0.6], a = [0.6, 0.4]: psi = 0.2·ln 1.5 + 0.2·ln 1.5 = 0.4·ln 1.5
-        let histogram = Histogram {
-            reference: vec![0.4, 0.6],
-            current: vec![0.6, 0.4],
-            reference_count: 100,
-            current_count: 100,
-        };
+        let histogram = Histogram::from_counts(vec![40, 60], vec![60, 40]).expect("both samples");
         // scipy.stats.chi2.sf(0.4 * log(1.5) / (1/100 + 1/100), 1)
         let expected = 0.004403867694977883;
         let p = pvalue_of(&histogram).expect("defined");

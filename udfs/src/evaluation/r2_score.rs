@@ -10,7 +10,7 @@ use datafusion::logical_expr::{AggregateUDF, Documentation};
 
 use crate::common::arguments::{check_arity, coerce_argument, float};
 use crate::common::pairs::{
-    PairAggregate, PairKernel, float_column, welford_merge, welford_update,
+    PairAggregate, PairKernel, float_column, moments, moments_merge, moments_update,
 };
 use crate::error::non_finite;
 use crate::evaluation::EVALUATION_SECTION;
@@ -22,7 +22,13 @@ const SIGNATURE: &str = "r2_score(prediction numeric, label numeric)";
 struct CoefficientOfDetermination;
 
 impl PairKernel for CoefficientOfDetermination {
-    const STATE: &'static [&'static str] = &["rows", "label_mean", "label_m2", "squared_errors"];
+    const STATE: &'static [&'static str] = &[
+        "rows",
+        "label_shift",
+        "label_deviations",
+        "label_squared_deviations",
+        "squared_errors",
+    ];
 
     fn from_arguments(_args: &AccumulatorArgs) -> Result<Self> {
         Ok(Self)
@@ -38,19 +44,20 @@ impl PairKernel for CoefficientOfDetermination {
                 return Err(non_finite(NAME, value));
             }
         }
-        welford_update(state, 0, label);
+        moments_update(state, 0, label);
         let error = prediction - label;
-        state[3] += error * error;
+        state[4] += error * error;
         Ok(())
     }
 
     fn merge(&self, state: &mut [f64], other: &[f64]) {
-        welford_merge(state, other, 0);
-        state[3] += other[3];
+        moments_merge(state, other, 0);
+        state[4] += other[4];
     }
 
     fn evaluate(&self, state: &[f64]) -> Result<ScalarValue> {
-        let (rows, total, residual) = (state[0], state[2], state[3]);
+        let (rows, _, _, total) = moments(state, 0);
+        let residual = state[4];
         Ok(ScalarValue::Float64(if rows < 2.0 {
             // scikit-learn: R² is not well-defined with fewer than two samples.
             None
@@ -74,7 +81,7 @@ fn coerce(arg_types: &[DataType]) -> Result<Vec<DataType>> {
 fn documentation() -> Documentation {
     Documentation::builder(
         EVALUATION_SECTION,
-        "Coefficient of determination 1 − Σ(label − prediction)² / Σ(label − mean(label))², as sklearn.metrics.r2_score: a constant label gives 1.0 when predicted exactly and 0.0 otherwise; fewer than two rows give NULL. The label variance is accumulated with Welford's method, so large offsets do not cancel. Rows with a NULL are ignored; NaN and infinities are errors; no rows give \
+        "Coefficient of determination 1 − Σ(label − prediction)² / Σ(label − mean(label))², as sklearn.metrics.r2_score: a constant label gives 1.0 when predicted exactly and 0.0 otherwise; fewer than two rows give NULL. The label variance is accumulated around a value of the data, so large offsets do not cancel. Rows with a NULL are ignored; NaN and infinities are errors; no rows give \
          NULL.",
         "r2_score(prediction, label)",
     )
