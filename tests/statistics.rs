@@ -165,7 +165,7 @@ async fn evaluation_and_ab_functions_match_sklearn_and_scipy() {
     let client = server.connect().await;
 
     let cases = with_x(golden("roc_auc"), Value::is_number);
-    let cases = load(&client, "scored", "DOUBLE PRECISION", "BIGINT", cases).await;
+    let scored = load(&client, "scored", "DOUBLE PRECISION", "BIGINT", cases).await;
     let rows = client
         .query(
             "SELECT g, roc_auc(x, y), gini(x, y) FROM scored GROUP BY g ORDER BY g",
@@ -174,7 +174,7 @@ async fn evaluation_and_ab_functions_match_sklearn_and_scipy() {
         .await
         .unwrap();
     for row in rows {
-        let case = &cases[row.get::<_, i64>(0) as usize];
+        let case = &scored[row.get::<_, i64>(0) as usize];
         let name = case["name"].as_str().unwrap();
         close(name, row.get(1), &case["expected"], 1e-9);
         let gini = case["expected"].as_f64().map(|auc| 2.0 * auc - 1.0);
@@ -198,6 +198,36 @@ async fn evaluation_and_ab_functions_match_sklearn_and_scipy() {
         close(name, row.get(2), &case["expected"]["pvalue"], 1e-6);
         close(name, row.get(3), &case["expected"]["ci_low"], 1e-9);
     }
+
+    // Struct and array results reach drivers: the confusion matrix as labels and row-major counts.
+    let row = client
+        .query_one(
+            "SELECT confusion_matrix(x > 0.5, y = 1)['labels'], \
+             confusion_matrix(x > 0.5, y = 1)['counts'] FROM scored WHERE g = 0",
+            &[],
+        )
+        .await
+        .unwrap();
+    let labels: Vec<String> = row.get(0);
+    let counts: Vec<i64> = row.get(1);
+    assert_eq!(labels, ["false", "true"]);
+    let case = &scored[0];
+    let (scores, truth) = (case["x"].as_array().unwrap(), case["y"].as_array().unwrap());
+    let mut expected = [0i64; 4];
+    for (score, label) in scores.iter().zip(truth) {
+        if let (Some(score), Some(label)) = (score.as_f64(), label.as_f64()) {
+            expected[usize::from(label == 1.0) * 2 + usize::from(score > 0.5)] += 1;
+        }
+    }
+    assert_eq!(counts, expected);
+    let text = client
+        .simple_query("SELECT confusion_matrix(x > 0.5, y = 1) FROM scored WHERE g = 0")
+        .await
+        .unwrap();
+    assert!(matches!(
+        &text[1],
+        tokio_postgres::SimpleQueryMessage::Row(_)
+    ));
 
     // A scalar function with typed parameters on the extended protocol.
     let statement = client

@@ -103,7 +103,7 @@ fn documentation() -> Documentation {
     )
     .with_sql_example(
         "```sql\n\
-         > SELECT (chi2_test(purchased, variant = 'B')).* FROM experiment_users;\n\
+         > SELECT chi2_test(purchased, variant = 'B') FROM experiment_users;  -- (statistic,pvalue,lift)\n\
          ```",
     )
     .with_argument("converted", "boolean or 0/1: did the unit convert")

@@ -139,7 +139,7 @@ fn documentation() -> Documentation {
     )
     .with_sql_example(
         "```sql\n\
-         > SELECT (welch_ttest(revenue, variant = 'B')).* FROM experiment_users;\n\
+         > SELECT welch_ttest(revenue, variant = 'B')['pvalue'] FROM experiment_users;\n\
          ```",
     )
     .with_argument("value", "numeric metric per unit (user, session)")

@@ -111,7 +111,7 @@ fn documentation() -> Documentation {
     )
     .with_sql_example(
         "```sql\n\
-         > SELECT (chi2_2samp(plan, month = '2026-10')).pvalue FROM subscriptions;\n\
+         > SELECT chi2_2samp(plan, month = '2026-10')['pvalue'] FROM subscriptions;\n\
          ```",
     )
     .with_argument("category", "text, integer or boolean expression")

@@ -17,7 +17,7 @@ use crate::drift::DRIFT_SECTION;
 
 const NAME: &str = "js_divergence";
 const SIGNATURE: &str =
-    "js_divergence(value numeric|text|boolean, is_reference boolean [, bins integer])";
+    "js_divergence(value numeric|text|boolean, is_reference boolean|0/1 [, bins integer])";
 
 /// `½·KL(e‖m) + ½·KL(a‖m)` with `m = (e + a)/2`, natural logarithm; empty bins contribute 0, so no
 /// smoothing is needed.

@@ -17,7 +17,7 @@ use crate::drift::DRIFT_SECTION;
 
 const NAME: &str = "kl_divergence";
 const SIGNATURE: &str =
-    "kl_divergence(value numeric|text|boolean, is_reference boolean [, bins integer])";
+    "kl_divergence(value numeric|text|boolean, is_reference boolean|0/1 [, bins integer])";
 
 /// KL(reference ‖ current) of the smoothed shares, renormalised to sum to one: the same number as
 /// `scipy.stats.entropy(e, a)` on the smoothed shares (the direction Evidently uses).

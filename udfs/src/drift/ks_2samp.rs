@@ -95,7 +95,7 @@ fn documentation() -> Documentation {
     )
     .with_sql_example(
         "```sql\n\
-         > SELECT (ks_2samp(x, is_ref)).statistic, (ks_2samp(x, is_ref)).pvalue FROM t;\n\
+         > SELECT ks_2samp(x, is_ref)['statistic'], ks_2samp(x, is_ref)['pvalue'] FROM t;\n\
          > SELECT feature, ks_2samp(value, day < DATE '2026-11-01')['pvalue'] FROM long_table GROUP BY feature;\n\
          ```",
     )

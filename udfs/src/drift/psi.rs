@@ -17,7 +17,7 @@ use crate::drift::DRIFT_SECTION;
 
 const NAME: &str = "psi";
 const SIGNATURE: &str =
-    "psi(value numeric|text|boolean, is_reference boolean [, bins integer [, binning text]])";
+    "psi(value numeric|text|boolean, is_reference boolean|0/1 [, bins integer [, binning text]])";
 
 /// `Σ (a_i − e_i) · ln(a_i / e_i)` over the bins, `e` the reference shares and `a` the current
 /// shares, each empty bin's share replaced by 1e-4 (no renormalisation, as Evidently).

@@ -18,7 +18,7 @@ use crate::drift::DRIFT_SECTION;
 use crate::drift::psi::psi_of;
 
 const NAME: &str = "psi_pvalue";
-const SIGNATURE: &str = "psi_pvalue(value numeric|text|boolean, is_reference boolean [, bins integer [, binning text]])";
+const SIGNATURE: &str = "psi_pvalue(value numeric|text|boolean, is_reference boolean|0/1 [, bins integer [, binning text]])";
 
 /// Under "same distribution", PSI / (1/n + 1/m) is asymptotically χ² with bins − 1 degrees of
 /// freedom (PSI is the symmetrised KL divergence, whose scaled value is a G-test-like statistic).

@@ -29,7 +29,7 @@ fn list_of(item: DataType) -> DataType {
 fn return_type() -> DataType {
     crate::common::struct_type(&[
         ("labels", list_of(DataType::Utf8)),
-        ("matrix", list_of(list_of(DataType::Int64))),
+        ("counts", list_of(DataType::Int64)),
     ])
 }
 
@@ -156,18 +156,16 @@ impl Accumulator for ConfusionAccumulator {
             return struct_value(&return_type(), None);
         }
         let labels = self.sorted_labels();
-        let matrix: Vec<Option<Vec<Option<i64>>>> = labels
+        // Row-major (actual × predicted) and flat: Postgres clients get a bigint[], which every
+        // driver reads, where a two-dimensional array of lists would not encode.
+        let pairs = &self.counts;
+        let counts: Vec<Option<i64>> = labels
             .iter()
-            .map(|actual| {
-                Some(
-                    labels
-                        .iter()
-                        .map(|predicted| {
-                            let key = ((*actual).to_owned(), (*predicted).to_owned());
-                            Some(self.counts.get(&key).copied().unwrap_or(0))
-                        })
-                        .collect(),
-                )
+            .flat_map(|actual| {
+                labels.iter().map(move |predicted| {
+                    let key = ((*actual).to_owned(), (*predicted).to_owned());
+                    Some(pairs.get(&key).copied().unwrap_or(0))
+                })
             })
             .collect();
         let labels = ScalarValue::List(ScalarValue::new_list_nullable(
@@ -177,16 +175,10 @@ impl Accumulator for ConfusionAccumulator {
                 .collect::<Vec<_>>(),
             &DataType::Utf8,
         ));
-        let rows = ListArray::from_iter_primitive::<Int64Type, _, _>(matrix);
-        let matrix = ListArray::new(
-            Arc::new(Field::new_list_field(list_of(DataType::Int64), true)),
-            OffsetBuffer::from_lengths([rows.len()]),
-            Arc::new(rows),
-            None,
-        );
+        let counts = ListArray::from_iter_primitive::<Int64Type, _, _>([Some(counts)]);
         struct_value(
             &return_type(),
-            Some(vec![labels, ScalarValue::List(Arc::new(matrix))]),
+            Some(vec![labels, ScalarValue::List(Arc::new(counts))]),
         )
     }
 
@@ -274,15 +266,17 @@ pub fn confusion_matrix_udaf() -> AggregateUDF {
     let documentation = Documentation::builder(
         EVALUATION_SECTION,
         "Confusion matrix of predictions against labels, as sklearn.metrics.confusion_matrix \
-         with labels = every value seen: a struct {labels, matrix} where labels lists the \
-         classes as text (numbers sorted numerically, text alphabetically) and matrix[i][j] \
-         counts rows whose actual label is labels[i] and prediction labels[j]. Works for \
+         with labels = every value seen: a struct {labels, counts} where labels lists the \
+         classes as text (numbers sorted numerically, text alphabetically) and counts lists \
+         the n × n matrix row by row (n labels; rows = actual label, columns = predicted), \
+         so its (i·n + j + 1)-th element counts rows labelled labels[i + 1] and predicted \
+         labels[j + 1] in SQL's 1-based indexing. Works for \
          multiclass labels. Rows with a NULL are ignored; no rows give NULL.",
         "confusion_matrix(prediction, label)",
     )
     .with_sql_example(
         "```sql\n\
-         > SELECT (confusion_matrix(predict('churn', *), churned)).matrix FROM holdout;\n\
+         > SELECT confusion_matrix(predict('churn', *), churned)['counts'] FROM holdout;\n\
          ```",
     )
     .with_argument("prediction", "predicted label")

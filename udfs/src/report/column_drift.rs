@@ -131,7 +131,7 @@ impl ColumnInput {
         // Numeric columns with few distinct values are compared as categories, except by the
         // tests that need numbers (KS, Wasserstein) when they are asked for.
         let (samples, categories) = match self.values {
-            Values::Numeric(samples) if distinct_values(&samples) <= FEW_DISTINCT_VALUES => {
+            Values::Numeric(samples) if has_few_distinct_values(&samples, FEW_DISTINCT_VALUES) => {
                 let categories = as_categories(&samples);
                 (Some(samples), Some(categories))
             }
@@ -186,16 +186,19 @@ impl ColumnInput {
     }
 }
 
-fn distinct_values(samples: &Samples) -> usize {
-    let mut all: Vec<f64> = samples
-        .reference
-        .iter()
-        .chain(&samples.current)
-        .copied()
-        .collect();
-    all.sort_unstable_by(f64::total_cmp);
-    all.dedup_by(|a, b| a == b);
-    all.len()
+/// Whether the samples hold at most `limit` distinct values, stopping at the first value past
+/// the limit (a full sort of every column would dominate the report).
+fn has_few_distinct_values(samples: &Samples, limit: usize) -> bool {
+    let mut seen: Vec<f64> = Vec::with_capacity(limit + 1);
+    for &value in samples.reference.iter().chain(&samples.current) {
+        if !seen.contains(&value) {
+            if seen.len() == limit {
+                return false;
+            }
+            seen.push(value);
+        }
+    }
+    true
 }
 
 fn as_categories(samples: &Samples) -> CategoryCounts {
