@@ -21,6 +21,7 @@ use super::arguments::{
     numeric_or_category, text,
 };
 use super::categories::{CategoryCounts, CategoryStatistic};
+use super::order_statistics::order_statistics;
 use super::samples::{SampleStatistic, Samples};
 use crate::error::invalid_argument;
 
@@ -122,10 +123,13 @@ impl Histogram {
             Binning::Quantile => quantile_edges(&mut samples.reference, spec.bins),
             Binning::EqualWidth => equal_width_edges(&samples.reference, spec.bins),
         };
+        // Counting the edges at or below a value, without branches, is the bin index
+        // (`searchsorted(..., side='right')`) and vectorises for the usual ten bins.
         let count = |values: &[f64]| {
             let mut counts = vec![0u64; edges.len() + 1];
             for value in values {
-                counts[edges.partition_point(|edge| edge <= value)] += 1;
+                let bin: usize = edges.iter().map(|edge| usize::from(edge <= value)).sum();
+                counts[bin] += 1;
             }
             counts
         };
@@ -158,26 +162,37 @@ fn deduplicated(mut edges: Vec<f64>) -> Vec<f64> {
     edges
 }
 
-/// The interior quantile edges, found by selection rather than a full sort: each edge needs the
-/// order statistics at ⌊(n−1)q⌋ and the one after, and the levels only increase, so each
-/// selection works on the part of the slice above the previous one.
+/// The interior quantile edges from exact order statistics (no full sort): each edge needs the
+/// values of rank ⌊(n−1)q⌋ and the one after.
 fn quantile_edges(reference: &mut [f64], bins: usize) -> Vec<f64> {
     let last = reference.len() - 1;
-    let mut settled = 0;
-    let mut edges = Vec::with_capacity(bins - 1);
-    for k in 1..bins {
-        let position = last as f64 * (k as f64 / bins as f64);
-        let below = (position.floor() as usize).min(last);
-        let (_, &mut a, above) =
-            reference[settled..].select_nth_unstable_by(below - settled, f64::total_cmp);
-        let b = above.iter().copied().min_by(f64::total_cmp).unwrap_or(a);
-        settled = below;
-        edges.push(if position >= last as f64 {
-            a
-        } else {
-            interpolate(a, b, position - position.floor())
-        });
-    }
+    let positions: Vec<f64> = (1..bins)
+        .map(|k| last as f64 * (k as f64 / bins as f64))
+        .collect();
+    let ranks: Vec<usize> = positions
+        .iter()
+        .flat_map(|position| {
+            let below = (position.floor() as usize).min(last);
+            [below, (below + 1).min(last)]
+        })
+        .collect();
+    let mut wanted = ranks.clone();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let found = order_statistics(reference, &wanted);
+    let value_at = |rank: &usize| found[wanted.partition_point(|wanted| wanted < rank)];
+    let values: Vec<f64> = ranks.iter().map(value_at).collect();
+    let edges = positions
+        .iter()
+        .zip(values.chunks_exact(2))
+        .map(|(&position, pair)| {
+            if position >= last as f64 {
+                pair[0]
+            } else {
+                interpolate(pair[0], pair[1], position - position.floor())
+            }
+        })
+        .collect();
     deduplicated(edges)
 }
 
