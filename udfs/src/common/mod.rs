@@ -6,7 +6,6 @@ pub(crate) mod histogram;
 pub(crate) mod order_statistics;
 pub(crate) mod pairs;
 pub(crate) mod samples;
-pub(crate) mod sorting;
 pub(crate) mod two_sample;
 
 use std::sync::Arc;

@@ -9,7 +9,6 @@ use datafusion::logical_expr::{AggregateUDF, Documentation};
 
 use crate::common::arguments::{binary_label, check_arity, coerce_argument, float};
 use crate::common::samples::{SampleStatistic, Samples};
-use crate::common::sorting::sort_floats;
 use crate::common::two_sample::TwoSampleAggregate;
 use crate::drift::DRIFT_SECTION;
 
@@ -22,8 +21,8 @@ pub(crate) fn wasserstein_distance(reference: &mut [f64], current: &mut [f64]) -
     if reference.is_empty() || current.is_empty() {
         return None;
     }
-    sort_floats(reference);
-    sort_floats(current);
+    reference.sort_unstable_by(f64::total_cmp);
+    current.sort_unstable_by(f64::total_cmp);
     let (n_reference, n_current) = (reference.len() as f64, current.len() as f64);
     let (mut below_reference, mut below_current) = (0usize, 0usize);
     let mut previous: Option<f64> = None;

@@ -13,6 +13,7 @@ pub(crate) mod pr_auc;
 pub(crate) mod precision_score;
 pub(crate) mod r2_score;
 pub(crate) mod recall_score;
+pub(crate) mod regression;
 pub(crate) mod rmse;
 pub(crate) mod roc_auc;
 pub(crate) mod roc_curve;

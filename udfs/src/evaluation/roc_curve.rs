@@ -8,9 +8,13 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::function::AccumulatorArgs;
+use datafusion::logical_expr::{AggregateUDF, Documentation};
 
 use crate::common::arguments::{binary_label, check_arity, coerce_argument, float};
 use crate::common::samples::{SampleStatistic, Samples};
+use crate::common::two_sample::TwoSampleAggregate;
+use crate::evaluation::EVALUATION_SECTION;
 
 /// Cumulative (true positives, false positives) at each distinct score, highest score first, as
 /// `sklearn.metrics.roc_curve` with `drop_intermediate=False` (tied scores form one point).
@@ -53,31 +57,67 @@ pub(crate) fn roc_auc_of(samples: &mut Samples) -> Option<f64> {
     Some(area / (positives * negatives))
 }
 
-/// Coerces `(score numeric, label boolean|0/1)`.
-pub(crate) fn coerce_score_label(
-    function: &str,
-    signature: &str,
-    arg_types: &[DataType],
-) -> Result<Vec<DataType>> {
-    check_arity(function, signature, arg_types, 2..=2)?;
-    Ok(vec![
-        coerce_argument(function, signature, arg_types, 0, float)?,
-        coerce_argument(function, signature, arg_types, 1, binary_label)?,
-    ])
+/// A metric of scores against binary labels, computed from (positives, negatives).
+pub(crate) trait RankingMetric: 'static {
+    const NAME: &'static str;
+    /// What it computes, which scikit-learn function it equals, and when it is NULL.
+    const DESCRIPTION: &'static str;
+    fn metric(samples: &mut Samples) -> Option<f64>;
 }
 
-/// A ranking metric over (positives, negatives).
 #[derive(Debug)]
-pub(crate) struct RankingMetric(pub fn(&mut Samples) -> Option<f64>);
+struct Ranking(fn(&mut Samples) -> Option<f64>);
 
-impl SampleStatistic for RankingMetric {
+impl SampleStatistic for Ranking {
     fn evaluate(&self, samples: &mut Samples) -> Result<ScalarValue> {
         Ok(ScalarValue::Float64((self.0)(samples)))
     }
 }
 
-pub(crate) fn ranking(metric: fn(&mut Samples) -> Option<f64>) -> Arc<dyn SampleStatistic> {
-    Arc::new(RankingMetric(metric))
+fn coerce<M: RankingMetric>(arg_types: &[DataType]) -> Result<Vec<DataType>> {
+    let signature = format!("{}(score numeric, label boolean|0/1)", M::NAME);
+    check_arity(M::NAME, &signature, arg_types, 2..=2)?;
+    Ok(vec![
+        coerce_argument(M::NAME, &signature, arg_types, 0, float)?,
+        coerce_argument(M::NAME, &signature, arg_types, 1, binary_label)?,
+    ])
+}
+
+fn numeric<M: RankingMetric>(_args: &AccumulatorArgs) -> Result<Arc<dyn SampleStatistic>> {
+    Ok(Arc::new(Ranking(M::metric)))
+}
+
+/// The aggregate UDF of a ranking metric.
+pub(crate) fn ranking_udaf<M: RankingMetric>() -> AggregateUDF {
+    let documentation = Documentation::builder(
+        EVALUATION_SECTION,
+        format!(
+            "{} Labels are booleans or the numbers 0 and 1 (other values are errors); rows with \
+             a NULL score or label are ignored; NaN and infinite scores are errors.",
+            M::DESCRIPTION
+        ),
+        format!("{}(score, label)", M::NAME),
+    )
+    .with_sql_example(format!(
+        "```sql\n> SELECT model_version, {}(score, churned) FROM holdout GROUP BY 1;\n```",
+        M::NAME
+    ))
+    .with_argument(
+        "score",
+        "numeric score or probability; higher means more likely positive",
+    )
+    .with_argument("label", "true label: boolean, or 0/1")
+    .build();
+    TwoSampleAggregate {
+        name: M::NAME,
+        parameters: &["score", "label"],
+        return_type: DataType::Float64,
+        coerce: coerce::<M>,
+        numeric: Some(numeric::<M>),
+        categorical: None,
+        documentation,
+    }
+    .into_udaf()
 }
 
 #[cfg(test)]
