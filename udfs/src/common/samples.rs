@@ -83,6 +83,16 @@ fn for_each_pair(
 ) -> Result<()> {
     let numbers = float_values(function, &values[0])?;
     let flags = binary_flags(function, &values[1])?;
+    if filter.is_none() && numbers.null_count() == 0 && flags.null_count() == 0 {
+        // The common case, without per-row validity checks.
+        for (row, (&value, flag)) in numbers.values().iter().zip(flags.values()).enumerate() {
+            if !value.is_finite() {
+                return Err(non_finite(function, value));
+            }
+            sink(row, value, flag);
+        }
+        return Ok(());
+    }
     for row in 0..numbers.len() {
         if numbers.is_null(row) || flags.is_null(row) || !selected(filter, row) {
             continue;
@@ -113,7 +123,11 @@ impl Samples {
 fn list_of(rows: impl Iterator<Item = Vec<f64>>) -> ArrayRef {
     let rows: Vec<Vec<f64>> = rows.collect();
     let offsets = OffsetBuffer::from_lengths(rows.iter().map(Vec::len));
-    let values: Float64Array = rows.into_iter().flatten().collect::<Vec<_>>().into();
+    let mut values = Vec::with_capacity(rows.iter().map(Vec::len).sum());
+    for row in &rows {
+        values.extend_from_slice(row);
+    }
+    let values = Float64Array::from(values);
     Arc::new(ListArray::new(
         Arc::new(Field::new_list_field(DataType::Float64, true)),
         offsets,
@@ -149,7 +163,11 @@ fn merge_lists(
             if list.is_valid(row) {
                 let values = list.value(row);
                 let values = values.as_primitive::<Float64Type>();
-                sample.extend(values.iter().flatten());
+                if values.null_count() == 0 {
+                    sample.extend_from_slice(values.values());
+                } else {
+                    sample.extend(values.iter().flatten());
+                }
             }
         }
     }

@@ -10,7 +10,7 @@ use datafusion::logical_expr::{AggregateUDF, Documentation};
 use crate::common::arguments::{binary_label, check_arity, coerce_argument, float};
 use crate::common::samples::{SampleStatistic, Samples};
 use crate::common::two_sample::TwoSampleAggregate;
-use crate::common::{struct_type, struct_value};
+use crate::common::{sort_both, struct_type, struct_value};
 use crate::distributions::kolmogorov::ks_2samp_two_sided;
 use crate::drift::DRIFT_SECTION;
 
@@ -27,8 +27,7 @@ fn return_type() -> DataType {
 /// max |F_ref(x) − F_cur(x)| over the data, the CDFs right-continuous (as scipy, which evaluates
 /// `searchsorted(..., side='right')` at every value).
 pub(crate) fn ks_statistic(reference: &mut [f64], current: &mut [f64]) -> f64 {
-    reference.sort_unstable_by(f64::total_cmp);
-    current.sort_unstable_by(f64::total_cmp);
+    sort_both(reference, current);
     let (n_reference, n_current) = (reference.len() as f64, current.len() as f64);
     let (mut i, mut j) = (0usize, 0usize);
     let mut statistic: f64 = 0.0;

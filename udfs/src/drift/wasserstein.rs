@@ -9,6 +9,7 @@ use datafusion::logical_expr::{AggregateUDF, Documentation};
 
 use crate::common::arguments::{binary_label, check_arity, coerce_argument, float};
 use crate::common::samples::{SampleStatistic, Samples};
+use crate::common::sort_both;
 use crate::common::two_sample::TwoSampleAggregate;
 use crate::drift::DRIFT_SECTION;
 
@@ -21,8 +22,7 @@ pub(crate) fn wasserstein_distance(reference: &mut [f64], current: &mut [f64]) -
     if reference.is_empty() || current.is_empty() {
         return None;
     }
-    reference.sort_unstable_by(f64::total_cmp);
-    current.sort_unstable_by(f64::total_cmp);
+    sort_both(reference, current);
     let (n_reference, n_current) = (reference.len() as f64, current.len() as f64);
     let (mut below_reference, mut below_current) = (0usize, 0usize);
     let mut previous: Option<f64> = None;
