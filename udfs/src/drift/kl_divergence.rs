@@ -1,23 +1,10 @@
 //! `kl_divergence(value, is_reference [, bins])`: Kullback–Leibler divergence of the bin shares.
 
-use std::sync::Arc;
+use datafusion::logical_expr::AggregateUDF;
 
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::Result;
-use datafusion::logical_expr::function::AccumulatorArgs;
-use datafusion::logical_expr::{AggregateUDF, Documentation};
-
-use crate::common::categories::CategoryStatistic;
-use crate::common::histogram::{
-    BinSpec, Histogram, HistogramStatistic, coerce_histogram_arguments, smoothed,
-};
-use crate::common::samples::SampleStatistic;
-use crate::common::two_sample::TwoSampleAggregate;
-use crate::drift::DRIFT_SECTION;
-
-const NAME: &str = "kl_divergence";
-const SIGNATURE: &str =
-    "kl_divergence(value numeric|text|boolean, is_reference boolean|0/1 [, bins integer])";
+use crate::common::histogram::Histogram;
+use crate::common::histogram::smoothed;
+use crate::drift::histogram_aggregate::{HistogramMeasure, histogram_udaf};
 
 /// KL(reference ‖ current) of the smoothed shares, renormalised to sum to one: the same number as
 /// `scipy.stats.entropy(e, a)` on the smoothed shares (the direction Evidently uses).
@@ -38,57 +25,24 @@ pub(crate) fn kl_divergence_of(histogram: &Histogram) -> Option<f64> {
     )
 }
 
-fn coerce(arg_types: &[DataType]) -> Result<Vec<DataType>> {
-    coerce_histogram_arguments(NAME, SIGNATURE, arg_types, 3)
-}
+#[derive(Debug)]
+struct KullbackLeibler;
 
-fn numeric(args: &AccumulatorArgs) -> Result<Arc<dyn SampleStatistic>> {
-    let spec = BinSpec::from_arguments(NAME, args, 2, None)?;
-    Ok(HistogramStatistic::shared(spec, kl_divergence_of))
-}
+impl HistogramMeasure for KullbackLeibler {
+    const NAME: &'static str = "kl_divergence";
+    const TAKES_BINNING: bool = false;
+    const DESCRIPTION: &'static str = "Kullback–Leibler divergence KL(reference ‖ current) = Σ e·ln(e / a) of the bin proportions, natural logarithm. Empty bins are smoothed to 1e-4 and both distributions renormalised, so the value equals scipy.stats.entropy(e, a) on the smoothed shares (the direction Evidently uses).";
+    const SQL_EXAMPLE: &'static str =
+        "> SELECT kl_divergence(latency_ms, day = DATE '2026-11-01', 20) FROM requests;";
 
-fn categorical(args: &AccumulatorArgs) -> Result<Arc<dyn CategoryStatistic>> {
-    let spec = BinSpec::from_arguments(NAME, args, 2, None)?;
-    Ok(HistogramStatistic::shared(spec, kl_divergence_of))
-}
-
-fn documentation() -> Documentation {
-    Documentation::builder(
-        DRIFT_SECTION,
-        "Kullback–Leibler divergence KL(reference ‖ current) = Σ e·ln(e / a) of the bin \
-         proportions, natural logarithm. Empty bins are smoothed to 1e-4 and both distributions \
-         renormalised, so the value equals scipy.stats.entropy(e, a) on the smoothed shares. \
-         Numeric values use `bins` (default 10) bins at reference quantiles, open-ended outer \
-         bins; text and boolean values bin by category. NULLs are ignored; an empty sample gives \
-         NULL.",
-        "kl_divergence(value, is_reference [, bins])",
-    )
-    .with_sql_example(
-        "```sql\n\
-         > SELECT kl_divergence(latency_ms, day = DATE '2026-11-01', 20) FROM requests;\n\
-         ```",
-    )
-    .with_argument("value", "numeric, text or boolean expression")
-    .with_argument("is_reference", "true for rows of the reference sample")
-    .with_argument(
-        "bins",
-        "number of quantile bins for numeric values, default 10",
-    )
-    .build()
+    fn measure(histogram: &Histogram) -> Option<f64> {
+        kl_divergence_of(histogram)
+    }
 }
 
 /// The `kl_divergence` aggregate.
 pub fn kl_divergence_udaf() -> AggregateUDF {
-    TwoSampleAggregate {
-        name: NAME,
-        parameters: &["value", "is_reference", "bins"],
-        return_type: DataType::Float64,
-        coerce,
-        numeric: Some(numeric),
-        categorical: Some(categorical),
-        documentation: documentation(),
-    }
-    .into_udaf()
+    histogram_udaf::<KullbackLeibler>()
 }
 
 #[cfg(test)]

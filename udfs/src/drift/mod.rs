@@ -1,6 +1,7 @@
 //! Two-sample drift statistics: the reference sample is the rows with `is_reference = true`.
 
 pub(crate) mod chi2_2samp;
+pub(crate) mod histogram_aggregate;
 pub(crate) mod js_divergence;
 pub(crate) mod kl_divergence;
 pub(crate) mod ks_2samp;

@@ -1,28 +1,15 @@
 //! `psi_pvalue(value, is_reference [, bins [, binning]])`: how surprising an observed PSI is.
 
-use std::sync::Arc;
-
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::Result;
-use datafusion::logical_expr::function::AccumulatorArgs;
-use datafusion::logical_expr::{AggregateUDF, Documentation};
+use datafusion::logical_expr::AggregateUDF;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
-use crate::common::categories::CategoryStatistic;
-use crate::common::histogram::{
-    BinSpec, Histogram, HistogramStatistic, coerce_histogram_arguments,
-};
-use crate::common::samples::SampleStatistic;
-use crate::common::two_sample::TwoSampleAggregate;
-use crate::drift::DRIFT_SECTION;
+use crate::common::histogram::Histogram;
+use crate::drift::histogram_aggregate::{HistogramMeasure, histogram_udaf};
 use crate::drift::psi::psi_of;
-
-const NAME: &str = "psi_pvalue";
-const SIGNATURE: &str = "psi_pvalue(value numeric|text|boolean, is_reference boolean|0/1 [, bins integer [, binning text]])";
 
 /// Under "same distribution", PSI / (1/n + 1/m) is asymptotically χ² with bins − 1 degrees of
 /// freedom (PSI is the symmetrised KL divergence, whose scaled value is a G-test-like statistic).
-fn pvalue_of(histogram: &Histogram) -> Option<f64> {
+pub(crate) fn pvalue_of(histogram: &Histogram) -> Option<f64> {
     let psi = psi_of(histogram)?;
     let degrees_of_freedom = histogram.bins().saturating_sub(1);
     if degrees_of_freedom == 0 {
@@ -33,55 +20,24 @@ fn pvalue_of(histogram: &Histogram) -> Option<f64> {
     Some(distribution.sf(psi / scale))
 }
 
-fn coerce(arg_types: &[DataType]) -> Result<Vec<DataType>> {
-    coerce_histogram_arguments(NAME, SIGNATURE, arg_types, 4)
-}
+#[derive(Debug)]
+struct PsiPvalue;
 
-fn numeric(args: &AccumulatorArgs) -> Result<Arc<dyn SampleStatistic>> {
-    let spec = BinSpec::from_arguments(NAME, args, 2, Some(3))?;
-    Ok(HistogramStatistic::shared(spec, pvalue_of))
-}
+impl HistogramMeasure for PsiPvalue {
+    const NAME: &'static str = "psi_pvalue";
+    const TAKES_BINNING: bool = true;
+    const DESCRIPTION: &'static str = "p-value of the observed PSI under the hypothesis that both samples come from the same distribution, from PSI's asymptotic null distribution: PSI / (1/n_ref + 1/n_cur) ~ χ²(bins − 1), with bins the number of bins actually used (after equal quantile edges are merged, or the number of categories). A threshold on this p-value means the same at any sample size, unlike a fixed PSI threshold. One bin gives 1.0. Same binning as psi.";
+    const SQL_EXAMPLE: &'static str =
+        "> SELECT psi(x, is_ref) AS psi, psi_pvalue(x, is_ref) AS p FROM scores;";
 
-fn categorical(args: &AccumulatorArgs) -> Result<Arc<dyn CategoryStatistic>> {
-    let spec = BinSpec::from_arguments(NAME, args, 2, Some(3))?;
-    Ok(HistogramStatistic::shared(spec, pvalue_of))
-}
-
-fn documentation() -> Documentation {
-    Documentation::builder(
-        DRIFT_SECTION,
-        "p-value of the observed PSI under the hypothesis that both samples come from the same \
-         distribution, from PSI's asymptotic null distribution: PSI / (1/n_ref + 1/n_cur) ~ \
-         χ²(bins − 1), with bins the number of bins actually used (after equal quantile edges \
-         are merged, or the number of categories). A threshold on this p-value means the same at \
-         any sample size, unlike a fixed PSI threshold. One bin gives 1.0. Same arguments and \
-         binning as psi.",
-        "psi_pvalue(value, is_reference [, bins [, binning]])",
-    )
-    .with_sql_example(
-        "```sql\n\
-         > SELECT psi(x, is_ref) AS psi, psi_pvalue(x, is_ref) AS p FROM scores;\n\
-         ```",
-    )
-    .with_argument("value", "numeric, text or boolean expression")
-    .with_argument("is_reference", "true for rows of the reference sample")
-    .with_argument("bins", "number of bins for numeric values, default 10")
-    .with_argument("binning", "'quantile' (default) or 'equal_width'")
-    .build()
+    fn measure(histogram: &Histogram) -> Option<f64> {
+        pvalue_of(histogram)
+    }
 }
 
 /// The `psi_pvalue` aggregate.
 pub fn psi_pvalue_udaf() -> AggregateUDF {
-    TwoSampleAggregate {
-        name: NAME,
-        parameters: &["value", "is_reference", "bins", "binning"],
-        return_type: DataType::Float64,
-        coerce,
-        numeric: Some(numeric),
-        categorical: Some(categorical),
-        documentation: documentation(),
-    }
-    .into_udaf()
+    histogram_udaf::<PsiPvalue>()
 }
 
 #[cfg(test)]
