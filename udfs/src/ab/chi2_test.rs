@@ -10,7 +10,7 @@ use datafusion::logical_expr::{AggregateUDF, Documentation};
 
 use crate::ab::AB_SECTION;
 use crate::common::arguments::{binary_label, check_arity, coerce_argument};
-use crate::common::pairs::{PairAggregate, PairKernel, indicator_column};
+use crate::common::pairs::{PairAggregate, PairKernel, add_states, indicator_column};
 use crate::common::samples::binary_flags;
 use crate::common::{struct_type, struct_value};
 use crate::drift::chi2_2samp::chi2_contingency;
@@ -56,9 +56,7 @@ impl PairKernel for ConversionTest {
     }
 
     fn merge(&self, state: &mut [f64], other: &[f64]) {
-        for (slot, partial) in state.iter_mut().zip(other) {
-            *slot += partial;
-        }
+        add_states(state, other);
     }
 
     fn evaluate(&self, state: &[f64]) -> Result<ScalarValue> {

@@ -10,10 +10,9 @@ use datafusion::logical_expr::{AggregateUDF, Documentation};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::ab::AB_SECTION;
-use crate::common::arguments::{binary_label, check_arity, coerce_argument, float};
+use crate::common::arguments::{coerce_value_and_flag, float_column};
 use crate::common::pairs::{
-    PairAggregate, PairKernel, float_column, indicator_column, moments, moments_merge,
-    moments_update,
+    PairAggregate, PairKernel, indicator_column, moments, moments_merge, moments_update,
 };
 use crate::common::samples::binary_flags;
 use crate::common::{struct_type, struct_value};
@@ -84,7 +83,7 @@ impl PairKernel for WelchTTest {
 
     fn columns(&self, args: &[ArrayRef]) -> Result<(Float64Array, Float64Array)> {
         Ok((
-            float_column(NAME, &args[0])?,
+            float_column(NAME, &args[0])?.clone(),
             indicator_column(&binary_flags(NAME, &args[1])?),
         ))
     }
@@ -118,11 +117,7 @@ impl PairKernel for WelchTTest {
 }
 
 fn coerce(arg_types: &[DataType]) -> Result<Vec<DataType>> {
-    check_arity(NAME, SIGNATURE, arg_types, 2..=2)?;
-    Ok(vec![
-        coerce_argument(NAME, SIGNATURE, arg_types, 0, float)?,
-        coerce_argument(NAME, SIGNATURE, arg_types, 1, binary_label)?,
-    ])
+    coerce_value_and_flag(NAME, SIGNATURE, arg_types)
 }
 
 fn documentation() -> Documentation {

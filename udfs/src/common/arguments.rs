@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, ScalarValue, plan_err};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
+use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::common::{Result, ScalarValue, internal_err, plan_err};
 use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::Literal;
@@ -92,6 +93,19 @@ pub(crate) fn binary_label(data_type: &DataType) -> Option<DataType> {
     }
 }
 
+/// Coerces `(value numeric, flag boolean|0/1)`, the arguments of most two-sample functions.
+pub(crate) fn coerce_value_and_flag(
+    function: &str,
+    signature: &str,
+    arg_types: &[DataType],
+) -> Result<Vec<DataType>> {
+    check_arity(function, signature, arg_types, 2..=2)?;
+    Ok(vec![
+        coerce_argument(function, signature, arg_types, 0, float)?,
+        coerce_argument(function, signature, arg_types, 1, binary_label)?,
+    ])
+}
+
 /// The value of a constant argument; per-row values would make the statistic ill-defined.
 pub(crate) fn constant_argument(
     function: &str,
@@ -145,5 +159,16 @@ pub(crate) fn constant_text(
                 format!("{parameter} must be text"),
             )),
         },
+    }
+}
+
+/// An argument that coercion made Float64, as such.
+pub(crate) fn float_column<'a>(function: &str, array: &'a ArrayRef) -> Result<&'a Float64Array> {
+    match array.as_primitive_opt::<Float64Type>() {
+        Some(column) => Ok(column),
+        None => internal_err!(
+            "{function}: expected a Float64 column, got {}",
+            array.data_type()
+        ),
     }
 }

@@ -1,4 +1,4 @@
-//! Accumulators that count each category in the reference and current samples.
+//! The state that counts each category in the reference and current samples.
 //!
 //! Categorical drift (PSI, JS, KL, chi-square by category) only needs the counts, so the state is
 //! one row per category: `List<Utf8>` names with `List<UInt64>` reference and current counts.
@@ -13,9 +13,9 @@ use datafusion::arrow::array::{
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, UInt64Type};
 use datafusion::common::{Result, ScalarValue, internal_err};
-use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 
-use super::samples::{binary_flags, scalars_to_array};
+use super::group_states::{GroupState, selected};
+use super::samples::binary_flags;
 
 /// Per category: (reference count, current count).
 #[derive(Debug, Default, Clone)]
@@ -45,13 +45,6 @@ impl CategoryCounts {
             .collect();
         rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
         rows
-    }
-
-    fn bytes(&self) -> usize {
-        self.counts
-            .keys()
-            .map(|key| key.capacity() + size_of::<String>() + size_of::<[u64; 2]>())
-            .sum()
     }
 }
 
@@ -92,8 +85,7 @@ fn for_each_category(
     };
     let flags = binary_flags(function, &values[1])?;
     for row in 0..categories.len() {
-        let selected = filter.is_none_or(|f| f.is_valid(row) && f.value(row));
-        if selected && categories.is_valid(row) && flags.is_valid(row) {
+        if selected(filter, row) && categories.is_valid(row) && flags.is_valid(row) {
             sink(row, categories.value(row), flags.value(row));
         }
     }
@@ -129,7 +121,7 @@ fn counts_state(groups: Vec<CategoryCounts>) -> Vec<ArrayRef> {
 
 fn merge_counts(
     states: &[ArrayRef],
-    mut target: impl FnMut(usize) -> usize,
+    target: impl Fn(usize) -> usize,
     groups: &mut [CategoryCounts],
 ) -> Result<()> {
     let [names, reference, current] = states else {
@@ -160,127 +152,41 @@ fn merge_counts(
     Ok(())
 }
 
-#[derive(Debug)]
-pub(crate) struct CategoryAccumulator {
-    function: &'static str,
-    statistic: Arc<dyn CategoryStatistic>,
-    counts: CategoryCounts,
-}
+impl GroupState for CategoryCounts {
+    type Statistic = dyn CategoryStatistic;
 
-impl CategoryAccumulator {
-    pub(crate) fn new(function: &'static str, statistic: Arc<dyn CategoryStatistic>) -> Self {
-        Self {
-            function,
-            statistic,
-            counts: CategoryCounts::default(),
-        }
-    }
-}
-
-impl Accumulator for CategoryAccumulator {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let counts = &mut self.counts;
-        for_each_category(self.function, values, None, |_, name, flag| {
-            counts.add(name, flag, 1)
+    fn fold_rows(
+        function: &str,
+        values: &[ArrayRef],
+        filter: Option<&BooleanArray>,
+        groups: &mut [Self],
+        group_of: impl Fn(usize) -> usize,
+    ) -> Result<()> {
+        for_each_category(function, values, filter, |row, name, flag| {
+            groups[group_of(row)].add(name, flag, 1)
         })
     }
 
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        merge_counts(states, |_| 0, std::slice::from_mut(&mut self.counts))
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        counts_state(vec![std::mem::take(&mut self.counts)])
-            .iter()
-            .map(|array| ScalarValue::try_from_array(array, 0))
-            .collect()
-    }
-
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        self.statistic.evaluate(&self.counts)
-    }
-
-    fn size(&self) -> usize {
-        size_of::<Self>() + self.counts.bytes()
-    }
-}
-
-#[derive(Debug)]
-pub(crate) struct CategoryGroupsAccumulator {
-    function: &'static str,
-    statistic: Arc<dyn CategoryStatistic>,
-    return_type: DataType,
-    groups: Vec<CategoryCounts>,
-}
-
-impl CategoryGroupsAccumulator {
-    pub(crate) fn new(
-        function: &'static str,
-        statistic: Arc<dyn CategoryStatistic>,
-        return_type: DataType,
-    ) -> Self {
-        Self {
-            function,
-            statistic,
-            return_type,
-            groups: Vec::new(),
-        }
-    }
-}
-
-impl GroupsAccumulator for CategoryGroupsAccumulator {
-    fn update_batch(
-        &mut self,
-        values: &[ArrayRef],
-        group_indices: &[usize],
-        opt_filter: Option<&BooleanArray>,
-        total_num_groups: usize,
+    fn merge_states(
+        states: &[ArrayRef],
+        groups: &mut [Self],
+        group_of: impl Fn(usize) -> usize,
     ) -> Result<()> {
-        self.groups
-            .resize_with(total_num_groups, CategoryCounts::default);
-        let groups = &mut self.groups;
-        for_each_category(self.function, values, opt_filter, |row, name, flag| {
-            groups[group_indices[row]].add(name, flag, 1)
-        })
+        merge_counts(states, group_of, groups)
     }
 
-    fn merge_batch(
-        &mut self,
-        values: &[ArrayRef],
-        group_indices: &[usize],
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.groups
-            .resize_with(total_num_groups, CategoryCounts::default);
-        merge_counts(values, |row| group_indices[row], &mut self.groups)
+    fn into_state(groups: Vec<Self>) -> Vec<ArrayRef> {
+        counts_state(groups)
     }
 
-    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let results = emit_to
-            .take_needed(&mut self.groups)
-            .iter()
-            .map(|counts| self.statistic.evaluate(counts))
-            .collect::<Result<Vec<_>>>()?;
-        scalars_to_array(results, &self.return_type)
+    fn evaluate(&mut self, statistic: &Self::Statistic) -> Result<ScalarValue> {
+        statistic.evaluate(self)
     }
 
-    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        Ok(counts_state(emit_to.take_needed(&mut self.groups)))
-    }
-
-    fn convert_to_state(
-        &self,
-        values: &[ArrayRef],
-        opt_filter: Option<&BooleanArray>,
-    ) -> Result<Vec<ArrayRef>> {
-        let mut rows = vec![CategoryCounts::default(); values[0].len()];
-        for_each_category(self.function, values, opt_filter, |row, name, flag| {
-            rows[row].add(name, flag, 1)
-        })?;
-        Ok(counts_state(rows))
-    }
-
-    fn size(&self) -> usize {
-        size_of::<Self>() + self.groups.iter().map(CategoryCounts::bytes).sum::<usize>()
+    fn bytes(&self) -> usize {
+        self.counts
+            .keys()
+            .map(|key| key.capacity() + size_of::<String>() + size_of::<[u64; 2]>())
+            .sum()
     }
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod arguments;
 pub(crate) mod categories;
+pub(crate) mod group_states;
 pub(crate) mod histogram;
 pub(crate) mod order_statistics;
 pub(crate) mod pairs;

@@ -19,7 +19,7 @@ use datafusion::logical_expr::{
     Signature, Volatility,
 };
 
-use super::samples::scalars_to_array;
+use super::group_states::{scalars_to_array, selected};
 
 pub(crate) trait PairKernel: std::fmt::Debug + Send + Sync + Sized + 'static {
     /// Names of the state slots.
@@ -151,7 +151,7 @@ fn fold_rows<K: PairKernel>(
         if xs.is_null(row) || ys.is_null(row) {
             continue;
         }
-        if filter.is_some_and(|filter| !(filter.is_valid(row) && filter.value(row))) {
+        if !selected(filter, row) {
             continue;
         }
         let start = state_of(row) * width;
@@ -320,14 +320,10 @@ fn columns_of<K: PairKernel>(states: &[f64]) -> Vec<ArrayRef> {
         .collect()
 }
 
-/// A Float64 column as it is (coercion already made it Float64).
-pub(crate) fn float_column(function: &str, array: &ArrayRef) -> Result<Float64Array> {
-    match array.as_primitive_opt::<Float64Type>() {
-        Some(column) => Ok(column.clone()),
-        None => internal_err!(
-            "{function}: expected a Float64 column, got {}",
-            array.data_type()
-        ),
+/// Adds each slot of `other` to `state`: the merge of states made of plain sums.
+pub(crate) fn add_states(state: &mut [f64], other: &[f64]) {
+    for (slot, partial) in state.iter_mut().zip(other) {
+        *slot += partial;
     }
 }
 

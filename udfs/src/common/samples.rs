@@ -1,4 +1,4 @@
-//! Accumulators that keep both samples of a two-sample aggregate in memory.
+//! The state that keeps both samples of a two-sample aggregate in memory.
 //!
 //! KS, Wasserstein, quantile binning and ranking metrics need every value, so the state is the
 //! two samples themselves: a `List<Float64>` per sample, which DataFusion concatenates when it
@@ -7,14 +7,13 @@
 use std::mem::size_of;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListArray, new_empty_array,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListArray};
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{Result, ScalarValue, internal_err};
-use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 
+use super::arguments::float_column;
+use super::group_states::{GroupState, selected};
 use crate::error::{invalid_argument, non_finite};
 
 /// The reference (flag true) and current (flag false) values of one group, NULLs dropped.
@@ -64,16 +63,6 @@ pub(crate) fn binary_flags(function: &str, array: &ArrayRef) -> Result<BooleanAr
     }
 }
 
-fn float_values<'a>(function: &str, array: &'a ArrayRef) -> Result<&'a Float64Array> {
-    array
-        .as_primitive_opt::<Float64Type>()
-        .ok_or_else(|| invalid_argument(function, "values must be numeric"))
-}
-
-fn selected(filter: Option<&BooleanArray>, row: usize) -> bool {
-    filter.is_none_or(|filter| filter.is_valid(row) && filter.value(row))
-}
-
 /// Calls `sink(row, value, flag)` for every row whose value and flag are both present.
 fn for_each_pair(
     function: &str,
@@ -81,7 +70,7 @@ fn for_each_pair(
     filter: Option<&BooleanArray>,
     mut sink: impl FnMut(usize, f64, bool),
 ) -> Result<()> {
-    let numbers = float_values(function, &values[0])?;
+    let numbers = float_column(function, &values[0])?;
     let flags = binary_flags(function, &values[1])?;
     if filter.is_none() && numbers.null_count() == 0 && flags.null_count() == 0 {
         // The common case, without per-row validity checks.
@@ -114,10 +103,6 @@ impl Samples {
             self.current.push(value);
         }
     }
-
-    fn bytes(&self) -> usize {
-        (self.reference.capacity() + self.current.capacity()) * size_of::<f64>()
-    }
 }
 
 fn list_of(rows: impl Iterator<Item = Vec<f64>>) -> ArrayRef {
@@ -147,7 +132,7 @@ fn lists_state(groups: Vec<Samples>) -> Vec<ArrayRef> {
 /// Appends the partial samples in `states` (as produced by `lists_state`) to their groups.
 fn merge_lists(
     states: &[ArrayRef],
-    mut target: impl FnMut(usize) -> usize,
+    target: impl Fn(usize) -> usize,
     groups: &mut [Samples],
 ) -> Result<()> {
     let [reference, current] = states else {
@@ -174,136 +159,38 @@ fn merge_lists(
     Ok(())
 }
 
-pub(crate) fn scalars_to_array(values: Vec<ScalarValue>, data_type: &DataType) -> Result<ArrayRef> {
-    if values.is_empty() {
-        Ok(new_empty_array(data_type))
-    } else {
-        ScalarValue::iter_to_array(values)
-    }
-}
+impl GroupState for Samples {
+    type Statistic = dyn SampleStatistic;
 
-#[derive(Debug)]
-pub(crate) struct SampleAccumulator {
-    function: &'static str,
-    statistic: Arc<dyn SampleStatistic>,
-    samples: Samples,
-}
-
-impl SampleAccumulator {
-    pub(crate) fn new(function: &'static str, statistic: Arc<dyn SampleStatistic>) -> Self {
-        Self {
-            function,
-            statistic,
-            samples: Samples::default(),
-        }
-    }
-}
-
-impl Accumulator for SampleAccumulator {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let samples = &mut self.samples;
-        for_each_pair(self.function, values, None, |_, value, flag| {
-            samples.push(value, flag)
+    fn fold_rows(
+        function: &str,
+        values: &[ArrayRef],
+        filter: Option<&BooleanArray>,
+        groups: &mut [Self],
+        group_of: impl Fn(usize) -> usize,
+    ) -> Result<()> {
+        for_each_pair(function, values, filter, |row, value, flag| {
+            groups[group_of(row)].push(value, flag)
         })
     }
 
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        merge_lists(states, |_| 0, std::slice::from_mut(&mut self.samples))
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let arrays = lists_state(vec![std::mem::take(&mut self.samples)]);
-        arrays
-            .iter()
-            .map(|array| ScalarValue::try_from_array(array, 0))
-            .collect()
-    }
-
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        self.statistic.evaluate(&mut self.samples)
-    }
-
-    fn size(&self) -> usize {
-        size_of::<Self>() + self.samples.bytes()
-    }
-}
-
-#[derive(Debug)]
-pub(crate) struct SampleGroupsAccumulator {
-    function: &'static str,
-    statistic: Arc<dyn SampleStatistic>,
-    return_type: DataType,
-    groups: Vec<Samples>,
-}
-
-impl SampleGroupsAccumulator {
-    pub(crate) fn new(
-        function: &'static str,
-        statistic: Arc<dyn SampleStatistic>,
-        return_type: DataType,
-    ) -> Self {
-        Self {
-            function,
-            statistic,
-            return_type,
-            groups: Vec::new(),
-        }
-    }
-}
-
-impl GroupsAccumulator for SampleGroupsAccumulator {
-    fn update_batch(
-        &mut self,
-        values: &[ArrayRef],
-        group_indices: &[usize],
-        opt_filter: Option<&BooleanArray>,
-        total_num_groups: usize,
+    fn merge_states(
+        states: &[ArrayRef],
+        groups: &mut [Self],
+        group_of: impl Fn(usize) -> usize,
     ) -> Result<()> {
-        self.groups.resize_with(total_num_groups, Samples::default);
-        let groups = &mut self.groups;
-        for_each_pair(self.function, values, opt_filter, |row, value, flag| {
-            groups[group_indices[row]].push(value, flag)
-        })
+        merge_lists(states, group_of, groups)
     }
 
-    fn merge_batch(
-        &mut self,
-        values: &[ArrayRef],
-        group_indices: &[usize],
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.groups.resize_with(total_num_groups, Samples::default);
-        merge_lists(values, |row| group_indices[row], &mut self.groups)
+    fn into_state(groups: Vec<Self>) -> Vec<ArrayRef> {
+        lists_state(groups)
     }
 
-    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let results = emit_to
-            .take_needed(&mut self.groups)
-            .iter_mut()
-            .map(|samples| self.statistic.evaluate(samples))
-            .collect::<Result<Vec<_>>>()?;
-        scalars_to_array(results, &self.return_type)
+    fn evaluate(&mut self, statistic: &Self::Statistic) -> Result<ScalarValue> {
+        statistic.evaluate(self)
     }
 
-    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        Ok(lists_state(emit_to.take_needed(&mut self.groups)))
-    }
-
-    fn convert_to_state(
-        &self,
-        values: &[ArrayRef],
-        opt_filter: Option<&BooleanArray>,
-    ) -> Result<Vec<ArrayRef>> {
-        let mut rows = vec![Samples::default(); values[0].len()];
-        for_each_pair(self.function, values, opt_filter, |row, value, flag| {
-            rows[row].push(value, flag)
-        })?;
-        Ok(lists_state(rows))
-    }
-
-    fn size(&self) -> usize {
-        size_of::<Self>()
-            + self.groups.capacity() * size_of::<Samples>()
-            + self.groups.iter().map(Samples::bytes).sum::<usize>()
+    fn bytes(&self) -> usize {
+        (self.reference.capacity() + self.current.capacity()) * size_of::<f64>()
     }
 }

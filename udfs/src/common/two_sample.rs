@@ -15,12 +15,9 @@ use datafusion::logical_expr::{
     Volatility,
 };
 
-use super::categories::{
-    CategoryAccumulator, CategoryGroupsAccumulator, CategoryStatistic, category_state_fields,
-};
-use super::samples::{
-    SampleAccumulator, SampleGroupsAccumulator, SampleStatistic, sample_state_fields,
-};
+use super::categories::{CategoryCounts, CategoryStatistic, category_state_fields};
+use super::group_states::StateAccumulator;
+use super::samples::{SampleStatistic, Samples, sample_state_fields};
 
 pub(crate) type SampleFactory = fn(&AccumulatorArgs) -> Result<Arc<dyn SampleStatistic>>;
 pub(crate) type CategoryFactory = fn(&AccumulatorArgs) -> Result<Arc<dyn CategoryStatistic>>;
@@ -126,9 +123,15 @@ impl AggregateUDFImpl for Registered {
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         let name = self.aggregate.name;
         Ok(if self.value_type(&args).is_some_and(is_categorical) {
-            Box::new(CategoryAccumulator::new(name, self.categorical(&args)?))
+            Box::new(StateAccumulator::<CategoryCounts>::for_rows(
+                name,
+                self.categorical(&args)?,
+            ))
         } else {
-            Box::new(SampleAccumulator::new(name, self.numeric(&args)?))
+            Box::new(StateAccumulator::<Samples>::for_rows(
+                name,
+                self.numeric(&args)?,
+            ))
         })
     }
 
@@ -143,13 +146,13 @@ impl AggregateUDFImpl for Registered {
         let name = self.aggregate.name;
         let return_type = self.aggregate.return_type.clone();
         Ok(if self.value_type(&args).is_some_and(is_categorical) {
-            Box::new(CategoryGroupsAccumulator::new(
+            Box::new(StateAccumulator::<CategoryCounts>::for_groups(
                 name,
                 self.categorical(&args)?,
                 return_type,
             ))
         } else {
-            Box::new(SampleGroupsAccumulator::new(
+            Box::new(StateAccumulator::<Samples>::for_groups(
                 name,
                 self.numeric(&args)?,
                 return_type,

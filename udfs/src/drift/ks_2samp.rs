@@ -7,7 +7,7 @@ use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::logical_expr::{AggregateUDF, Documentation};
 
-use crate::common::arguments::{binary_label, check_arity, coerce_argument, float};
+use crate::common::arguments::coerce_value_and_flag;
 use crate::common::samples::{SampleStatistic, Samples};
 use crate::common::two_sample::TwoSampleAggregate;
 use crate::common::{sort_both, struct_type, struct_value};
@@ -71,11 +71,7 @@ impl SampleStatistic for KolmogorovSmirnov {
 }
 
 fn coerce(arg_types: &[DataType]) -> Result<Vec<DataType>> {
-    check_arity(NAME, SIGNATURE, arg_types, 2..=2)?;
-    Ok(vec![
-        coerce_argument(NAME, SIGNATURE, arg_types, 0, float)?,
-        coerce_argument(NAME, SIGNATURE, arg_types, 1, binary_label)?,
-    ])
+    coerce_value_and_flag(NAME, SIGNATURE, arg_types)
 }
 
 fn numeric(_args: &AccumulatorArgs) -> Result<Arc<dyn SampleStatistic>> {

@@ -8,7 +8,7 @@ use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::logical_expr::{AggregateUDF, Documentation};
 
-use crate::common::pairs::{PairAggregate, PairKernel, indicator_column};
+use crate::common::pairs::{PairAggregate, PairKernel, add_states, indicator_column};
 use crate::evaluation::EVALUATION_SECTION;
 use crate::evaluation::labels::{coerce_labels, equal};
 
@@ -38,8 +38,7 @@ impl PairKernel for Accuracy {
     }
 
     fn merge(&self, state: &mut [f64], other: &[f64]) {
-        state[0] += other[0];
-        state[1] += other[1];
+        add_states(state, other);
     }
 
     fn evaluate(&self, state: &[f64]) -> Result<ScalarValue> {

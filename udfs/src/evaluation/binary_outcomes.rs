@@ -8,7 +8,7 @@ use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::logical_expr::{AggregateUDF, Documentation};
 
-use crate::common::pairs::{PairAggregate, PairKernel, indicator_column};
+use crate::common::pairs::{PairAggregate, PairKernel, add_states, indicator_column};
 use crate::evaluation::EVALUATION_SECTION;
 use crate::evaluation::labels::{coerce_labels, equal_to, positive_label};
 
@@ -101,9 +101,7 @@ impl<M: OutcomeMetric> PairKernel for BinaryOutcomes<M> {
     }
 
     fn merge(&self, state: &mut [f64], other: &[f64]) {
-        for (slot, partial) in state.iter_mut().zip(other) {
-            *slot += partial;
-        }
+        add_states(state, other);
     }
 
     fn evaluate(&self, state: &[f64]) -> Result<ScalarValue> {

@@ -8,8 +8,9 @@ use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::logical_expr::{AggregateUDF, Documentation};
 
+use crate::common::arguments::float_column;
 use crate::common::arguments::{binary_label, check_arity, coerce_argument, float};
-use crate::common::pairs::{PairAggregate, PairKernel, float_column, indicator_column};
+use crate::common::pairs::{PairAggregate, PairKernel, add_states, indicator_column};
 use crate::common::samples::binary_flags;
 use crate::error::{invalid_argument, non_finite};
 use crate::evaluation::EVALUATION_SECTION;
@@ -33,7 +34,7 @@ impl PairKernel for LogLoss {
 
     fn columns(&self, args: &[ArrayRef]) -> Result<(Float64Array, Float64Array)> {
         Ok((
-            float_column(NAME, &args[0])?,
+            float_column(NAME, &args[0])?.clone(),
             indicator_column(&binary_flags(NAME, &args[1])?),
         ))
     }
@@ -59,8 +60,7 @@ impl PairKernel for LogLoss {
     }
 
     fn merge(&self, state: &mut [f64], other: &[f64]) {
-        state[0] += other[0];
-        state[1] += other[1];
+        add_states(state, other);
     }
 
     fn evaluate(&self, state: &[f64]) -> Result<ScalarValue> {

@@ -2,6 +2,7 @@
 
 use datafusion::logical_expr::AggregateUDF;
 
+use crate::common::pairs::add_states;
 use crate::evaluation::regression::{RegressionMetric, regression_udaf};
 
 #[derive(Debug)]
@@ -19,8 +20,7 @@ impl RegressionMetric for MeanAbsoluteError {
     }
 
     fn merge(state: &mut [f64], other: &[f64]) {
-        state[0] += other[0];
-        state[1] += other[1];
+        add_states(state, other);
     }
 
     fn evaluate(state: &[f64]) -> Option<f64> {

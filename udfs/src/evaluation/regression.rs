@@ -9,8 +9,9 @@ use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::logical_expr::{AggregateUDF, Documentation};
 
+use crate::common::arguments::float_column;
 use crate::common::arguments::{check_arity, coerce_argument, float};
-use crate::common::pairs::{PairAggregate, PairKernel, float_column};
+use crate::common::pairs::{PairAggregate, PairKernel};
 use crate::error::non_finite;
 use crate::evaluation::EVALUATION_SECTION;
 
@@ -37,8 +38,8 @@ impl<M: RegressionMetric> PairKernel for Regression<M> {
 
     fn columns(&self, args: &[ArrayRef]) -> Result<(Float64Array, Float64Array)> {
         Ok((
-            float_column(M::NAME, &args[0])?,
-            float_column(M::NAME, &args[1])?,
+            float_column(M::NAME, &args[0])?.clone(),
+            float_column(M::NAME, &args[1])?.clone(),
         ))
     }
 

@@ -2,6 +2,7 @@
 
 use datafusion::logical_expr::AggregateUDF;
 
+use crate::common::pairs::add_states;
 use crate::evaluation::regression::{RegressionMetric, regression_udaf};
 
 #[derive(Debug)]
@@ -20,8 +21,7 @@ impl RegressionMetric for RootMeanSquaredError {
     }
 
     fn merge(state: &mut [f64], other: &[f64]) {
-        state[0] += other[0];
-        state[1] += other[1];
+        add_states(state, other);
     }
 
     fn evaluate(state: &[f64]) -> Option<f64> {

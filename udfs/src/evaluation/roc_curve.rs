@@ -11,7 +11,7 @@ use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::logical_expr::{AggregateUDF, Documentation};
 
-use crate::common::arguments::{binary_label, check_arity, coerce_argument, float};
+use crate::common::arguments::coerce_value_and_flag;
 use crate::common::samples::{SampleStatistic, Samples};
 use crate::common::two_sample::TwoSampleAggregate;
 use crate::evaluation::EVALUATION_SECTION;
@@ -76,11 +76,7 @@ impl SampleStatistic for Ranking {
 
 fn coerce<M: RankingMetric>(arg_types: &[DataType]) -> Result<Vec<DataType>> {
     let signature = format!("{}(score numeric, label boolean|0/1)", M::NAME);
-    check_arity(M::NAME, &signature, arg_types, 2..=2)?;
-    Ok(vec![
-        coerce_argument(M::NAME, &signature, arg_types, 0, float)?,
-        coerce_argument(M::NAME, &signature, arg_types, 1, binary_label)?,
-    ])
+    coerce_value_and_flag(M::NAME, &signature, arg_types)
 }
 
 fn numeric<M: RankingMetric>(_args: &AccumulatorArgs) -> Result<Arc<dyn SampleStatistic>> {
