@@ -9,6 +9,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::pretty::pretty_format_batches_with_schema;
 use datafusion::error::DataFusionError;
 
+use crate::ml::session::StatementSession;
 use crate::engine::{Engine, StatementOutcome};
 use crate::error::{QuiverError, classify};
 
@@ -39,10 +40,20 @@ pub async fn run_sql(
     };
     let engine = Engine::open(data_dir).await?;
     let statements = engine.parse(&text).map_err(QuiverError::Sql)?;
+    // Progress messages (training's NOTICEs) go to stderr, as psql prints them.
+    let (notices, mut received) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let printer = tokio::spawn(async move {
+        while let Some(message) = received.recv().await {
+            eprintln!("NOTICE:  {message}");
+        }
+    });
+    let session = StatementSession {
+        user: None,
+        notices: Some(notices),
+    };
     let mut out = std::io::stdout().lock();
     for statement in statements {
-        let outcome = engine
-            .execute(statement)
+        let outcome = crate::ml::session::scope(session.clone(), engine.execute(statement))
             .await
             .map_err(|e| QuiverError::Sql(classify(&e)))?;
         match outcome {
@@ -58,6 +69,8 @@ pub async fn run_sql(
         }
     }
     out.flush()?;
+    drop(session);
+    let _ = printer.await;
     Ok(())
 }
 

@@ -41,6 +41,9 @@ pub mod sqlstate {
     pub const IO_ERROR: &str = "58030";
     pub const BAD_COPY_FILE_FORMAT: &str = "22P04";
     pub const INTERNAL_ERROR: &str = "XX000";
+    pub const DATA_CORRUPTED: &str = "XX001";
+    pub const UNDEFINED_OBJECT: &str = "42704";
+    pub const DUPLICATE_OBJECT: &str = "42710";
 }
 
 /// An error with the SQLSTATE a Postgres client should see.

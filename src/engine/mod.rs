@@ -31,6 +31,8 @@ pub use panic_guard::panic_error;
 
 use crate::data_dir::DataDir;
 use crate::error::{QuiverError, SqlError};
+use crate::ml::Ml;
+use crate::ml::statement::{ModelStatement, Piece, split_model_statements};
 use crate::storage::{DurableTable, Storage};
 
 /// The catalog every Quiver table lives in; Postgres clients see it as the current database.
@@ -77,11 +79,25 @@ impl std::fmt::Display for CommandTag {
     }
 }
 
+/// One statement of SQL text: SQL for DataFusion, or one of Quiver's model statements.
+#[derive(Debug, Clone)]
+pub enum EngineStatement {
+    Sql(Statement),
+    Model(ModelStatement),
+}
+
+impl From<Statement> for EngineStatement {
+    fn from(statement: Statement) -> Self {
+        Self::Sql(statement)
+    }
+}
+
 /// A Quiver engine over one data directory. Cheap to share: wrap it in an `Arc`.
 pub struct Engine {
     ctx: SessionContext,
     storage: Storage,
     data_dir: DataDir,
+    ml: std::sync::OnceLock<Ml>,
 }
 
 impl Engine {
@@ -109,9 +125,14 @@ impl Engine {
             ctx,
             storage,
             data_dir,
+            ml: std::sync::OnceLock::new(),
         };
         time_travel::register(&engine.ctx);
         engine.load_catalog().await?;
+        let ml = Ml::open(&engine.ctx, &engine.storage, &engine.data_dir)
+            .await
+            .map_err(|e| QuiverError::DataFusion(e.into_datafusion()))?;
+        let _ = engine.ml.set(ml);
         Ok(engine)
     }
 
@@ -136,7 +157,7 @@ impl Engine {
             let before = pending.len();
             let mut failed = Vec::new();
             for definition in pending {
-                let replayed = match self.parse(&definition.sql) {
+                let replayed = match parse::parse_statements(&definition.sql) {
                     Ok(statements) => {
                         let mut result = Ok(());
                         for statement in statements {
@@ -181,9 +202,52 @@ impl Engine {
     }
 
     /// Splits SQL text into statements, in PostgreSQL's dialect (with DataFusion's own
-    /// statements, such as `CREATE EXTERNAL TABLE`, also accepted).
-    pub fn parse(&self, sql: &str) -> std::result::Result<Vec<Statement>, SqlError> {
-        parse::parse_statements(sql)
+    /// statements, such as `CREATE EXTERNAL TABLE`, and Quiver's model statements also
+    /// accepted).
+    pub fn parse(&self, sql: &str) -> std::result::Result<Vec<EngineStatement>, SqlError> {
+        let Some(pieces) = split_model_statements(sql)? else {
+            return Ok(parse::parse_statements(sql)?
+                .into_iter()
+                .map(EngineStatement::Sql)
+                .collect());
+        };
+        let mut statements = Vec::new();
+        for piece in pieces {
+            match piece {
+                Piece::Model(model) => statements.push(EngineStatement::Model(model)),
+                Piece::Sql(text) => statements.extend(
+                    parse::parse_statements(&text)?
+                        .into_iter()
+                        .map(EngineStatement::Sql),
+                ),
+            }
+        }
+        Ok(statements)
+    }
+
+    /// The registry and model runtime.
+    pub fn ml(&self) -> Result<&Ml> {
+        self.ml
+            .get()
+            .ok_or_else(|| DataFusionError::Internal("the model registry is not open".into()))
+    }
+
+    /// Plans `query`, which must be a single SELECT (a training or scoring input).
+    pub async fn select_frame(&self, query: &str) -> Result<DataFrame> {
+        let mut statements = parse::parse_statements(query).map_err(SqlError::into_datafusion)?;
+        let is_query = matches!(
+            statements.as_slice(),
+            [Statement::Statement(s)] if matches!(s.as_ref(), datafusion::sql::sqlparser::ast::Statement::Query(_))
+        );
+        if !is_query {
+            return Err(SqlError::new(
+                crate::error::sqlstate::INVALID_PARAMETER_VALUE,
+                format!("expected one SELECT query, got: {query}"),
+            )
+            .into_datafusion());
+        }
+        let plan = self.ctx.state().statement_to_plan(statements.remove(0)).await?;
+        self.ctx.execute_logical_plan(plan).await
     }
 
     /// Runs every statement in `sql`, in order, stopping at the first error.
@@ -204,8 +268,15 @@ impl Engine {
     }
 
     /// Runs one statement. A panic while it is planned or run becomes an error for it alone.
-    pub async fn execute(&self, statement: Statement) -> Result<StatementOutcome> {
-        self.guarded(self.execute_unguarded(statement, true)).await
+    pub async fn execute(&self, statement: impl Into<EngineStatement>) -> Result<StatementOutcome> {
+        match statement.into() {
+            EngineStatement::Sql(statement) => {
+                self.guarded(self.execute_unguarded(statement, true)).await
+            }
+            EngineStatement::Model(statement) => {
+                self.guarded(crate::ml::execute::execute(self, statement)).await
+            }
+        }
     }
 
     /// Runs a statement that was already planned (the extended protocol plans at Parse time).

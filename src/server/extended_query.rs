@@ -28,10 +28,23 @@ use futures::{FutureExt, Sink};
 
 use super::copy_in::begin_copy_in;
 use super::in_flight::InFlight;
-use super::responses::{command_response, wire_error};
+use super::notices::with_notices;
+use super::responses::{command_response, outcome_response, wire_error};
 use crate::engine::{
-    Engine, StatementOutcome, copy_from_stdin_target, is_engine_command, panic_error,
+    Engine, EngineStatement, StatementOutcome, copy_from_stdin_target, is_engine_command,
+    panic_error,
 };
+use crate::error::{SqlError, sqlstate};
+use crate::ml::execute::{created_schema, show_models_schema};
+use crate::ml::statement::{ModelStatement, Piece, split_model_statements};
+use datafusion_postgres::Parser;
+use datafusion_postgres::arrow_pg::datatypes::arrow_schema_to_pg_fields;
+use datafusion_postgres::pgwire::api::portal::Format;
+use datafusion_postgres::pgwire::api::results::FieldInfo;
+use datafusion_postgres::pgwire::api::stmt::{QueryParser, StoredStatement};
+use datafusion_postgres::pgwire::api::Type;
+use datafusion_postgres::pgwire::messages::extendedquery::ParseComplete;
+use futures::SinkExt;
 
 pub struct EngineStatementHook {
     pub(super) engine: Arc<Engine>,
@@ -112,10 +125,82 @@ impl EngineStatementHook {
     }
 }
 
-/// datafusion-postgres's extended-protocol service, with each message's work guarded against
-/// panics and counted as in flight.
+/// The statement a prepared statement holds: its text, and for SQL its AST and plan. Quiver's
+/// model statements have no DataFusion plan; they are kept as text and run by the engine.
+type PreparedStatement = (String, Option<(ast::Statement, LogicalPlan)>);
+
+/// datafusion-postgres's parser, with Quiver's model statements recognised first.
+pub struct QuiverParser {
+    pub(super) inner: Arc<Parser>,
+}
+
+/// The model statement `text` holds, when it is one.
+fn model_statement(text: &str) -> PgWireResult<Option<ModelStatement>> {
+    match split_model_statements(text).map_err(|e| wire_error(e.into_datafusion()))? {
+        None => Ok(None),
+        Some(mut pieces) => match (pieces.pop(), pieces.is_empty()) {
+            (Some(Piece::Model(statement)), true) => Ok(Some(statement)),
+            _ => Err(wire_error(
+                SqlError::new(
+                    sqlstate::SYNTAX_ERROR,
+                    "a prepared statement holds one statement; send model statements on their own",
+                )
+                .into_datafusion(),
+            )),
+        },
+    }
+}
+
+#[async_trait]
+impl QueryParser for QuiverParser {
+    type Statement = PreparedStatement;
+
+    async fn parse_sql<C>(
+        &self,
+        client: &C,
+        sql: &str,
+        types: &[Option<Type>],
+    ) -> PgWireResult<Option<Self::Statement>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        if model_statement(sql)?.is_some() {
+            return Ok(Some((sql.to_string(), None)));
+        }
+        self.inner.parse_sql(client, sql, types).await
+    }
+
+    fn get_parameter_types(&self, statement: &Self::Statement) -> PgWireResult<Vec<Type>> {
+        self.inner.get_parameter_types(statement)
+    }
+
+    fn get_result_schema(
+        &self,
+        statement: &Self::Statement,
+        column_format: Option<&Format>,
+    ) -> PgWireResult<Vec<FieldInfo>> {
+        if statement.1.is_some() {
+            return self.inner.get_result_schema(statement, column_format);
+        }
+        let schema = match model_statement(&statement.0)? {
+            Some(ModelStatement::Create { .. }) => created_schema(),
+            Some(ModelStatement::Show) => show_models_schema(),
+            _ => return Ok(vec![]),
+        };
+        Ok(arrow_schema_to_pg_fields(
+            &schema,
+            column_format.unwrap_or(&Format::UnifiedText),
+            None,
+        )?)
+    }
+}
+
+/// datafusion-postgres's extended-protocol service, with Quiver's statements recognised,
+/// and each message's work guarded against panics and counted as in flight.
 pub struct PanicSafeExtended {
     pub(super) inner: Arc<DfSessionService>,
+    pub(super) parser: Arc<QuiverParser>,
+    pub(super) engine: Arc<Engine>,
     pub(super) in_flight: Arc<InFlight>,
 }
 
@@ -128,11 +213,11 @@ async fn guarded<T>(work: impl Future<Output = PgWireResult<T>>) -> PgWireResult
 
 #[async_trait]
 impl ExtendedQueryHandler for PanicSafeExtended {
-    type Statement = <DfSessionService as ExtendedQueryHandler>::Statement;
-    type QueryParser = <DfSessionService as ExtendedQueryHandler>::QueryParser;
+    type Statement = PreparedStatement;
+    type QueryParser = QuiverParser;
 
     fn query_parser(&self) -> Arc<Self::QueryParser> {
-        self.inner.query_parser()
+        Arc::clone(&self.parser)
     }
 
     async fn on_parse<C>(&self, client: &mut C, message: Parse) -> PgWireResult<()>
@@ -143,7 +228,18 @@ impl ExtendedQueryHandler for PanicSafeExtended {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let _running = self.in_flight.enter();
-        guarded(self.inner.on_parse(client, message)).await
+        guarded(async {
+            let name = message.name.clone().unwrap_or_default();
+            match StoredStatement::parse(client, &message, self.query_parser()).await? {
+                Some(statement) => client.portal_store().put_statement(Arc::new(statement)),
+                None => client.portal_store().put_empty_statement(&name),
+            }
+            client
+                .send(PgWireBackendMessage::ParseComplete(ParseComplete::new()))
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     async fn do_query<C>(
@@ -159,6 +255,18 @@ impl ExtendedQueryHandler for PanicSafeExtended {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let _running = self.in_flight.enter();
+        let (text, plan) = &portal.statement.statement;
+        if plan.is_none()
+            && let Some(statement) = model_statement(text)?
+        {
+            return guarded(async {
+                let outcome = with_notices(client, self.engine.execute(EngineStatement::Model(statement)))
+                    .await
+                    .map_err(wire_error)?;
+                outcome_response(outcome, &portal.result_column_format, &*client).await
+            })
+            .await;
+        }
         guarded(self.inner.do_query(client, portal, max_rows)).await
     }
 }

@@ -17,7 +17,7 @@ use datafusion_postgres::pgwire::error::PgWireError;
 use datafusion_postgres::{DfSessionService, QueryHook};
 
 use super::copy_in::CopyInHandler;
-use super::extended_query::{EngineStatementHook, PanicSafeExtended};
+use super::extended_query::{EngineStatementHook, PanicSafeExtended, QuiverParser};
 use super::in_flight::InFlight;
 use super::responses::classify_wire_error;
 use super::simple_query::QuiverSimpleQuery;
@@ -52,13 +52,20 @@ impl QuiverHandlers {
                 hooks: session_hooks,
                 in_flight: Arc::clone(&in_flight),
             }),
-            extended: Arc::new(PanicSafeExtended {
-                inner: Arc::new(DfSessionService::new_with_hooks(
+            extended: {
+                let inner = Arc::new(DfSessionService::new_with_hooks(
                     session_context,
                     extended_hooks,
-                )),
-                in_flight: Arc::clone(&in_flight),
-            }),
+                ));
+                Arc::new(PanicSafeExtended {
+                    parser: Arc::new(QuiverParser {
+                        inner: inner.query_parser(),
+                    }),
+                    inner,
+                    engine: Arc::clone(&engine),
+                    in_flight: Arc::clone(&in_flight),
+                })
+            },
             copy: Arc::new(CopyInHandler::new(engine)),
             startup: Arc::new(Startup(Arc::clone(&connections))),
             cancel: Arc::new(DefaultCancelHandler::new(connections)),

@@ -4,6 +4,7 @@ mod copy_in;
 mod extended_query;
 mod handlers;
 mod in_flight;
+mod notices;
 mod responses;
 mod simple_query;
 

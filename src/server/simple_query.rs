@@ -19,7 +19,8 @@ use futures::{FutureExt, Sink};
 use super::copy_in::begin_copy_in;
 use super::in_flight::InFlight;
 use super::responses::{classify_wire_error, error_info, outcome_response};
-use crate::engine::{Engine, copy_from_stdin_target, panic_error};
+use super::notices::with_notices;
+use crate::engine::{Engine, EngineStatement, copy_from_stdin_target, panic_error};
 use crate::error::classify;
 
 pub struct QuiverSimpleQuery {
@@ -31,14 +32,18 @@ pub struct QuiverSimpleQuery {
 impl QuiverSimpleQuery {
     /// Runs one statement. Session statements (SET, SHOW, BEGIN/COMMIT, cursors) go to
     /// datafusion-postgres's hooks; everything else to the engine.
-    async fn run_statement<C>(&self, client: &mut C, statement: Statement) -> PgWireResult<Response>
+    async fn run_statement<C>(
+        &self,
+        client: &mut C,
+        statement: EngineStatement,
+    ) -> PgWireResult<Response>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::PortalStore: PortalStore,
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        if let Statement::Statement(ast) = &statement {
+        if let EngineStatement::Sql(Statement::Statement(ast)) = &statement {
             let copy_target = copy_from_stdin_target(ast).map_err(super::responses::wire_error)?;
             if let Some(target) = copy_target {
                 return begin_copy_in(&self.engine, &*client, target).await;
@@ -52,9 +57,7 @@ impl QuiverSimpleQuery {
                 }
             }
         }
-        let outcome = self
-            .engine
-            .execute(statement)
+        let outcome = with_notices(client, self.engine.execute(statement))
             .await
             .map_err(super::responses::wire_error)?;
         outcome_response(outcome, &Format::UnifiedText, &*client).await

@@ -22,7 +22,7 @@ use deltalake::kernel::transaction::CommitProperties;
 use deltalake::protocol::SaveMode;
 use url::Url;
 
-pub use delta_types::delta_schema;
+pub use delta_types::{conform_batch, delta_schema};
 pub use durable_table::{DurableTable, TableStore};
 
 use crate::data_dir::DataDir;
@@ -270,7 +270,7 @@ pub(crate) fn directory_url(dir: &Path) -> Result<Url> {
 
 /// SQL names may hold any character; on disk every byte outside `[A-Za-z0-9_-]` is written as
 /// `%XX`, so no name can escape its directory or collide with Quiver's own files.
-fn encode_name(name: &str) -> String {
+pub fn encode_name(name: &str) -> String {
     let mut encoded = String::with_capacity(name.len());
     for byte in name.bytes() {
         if byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-' {

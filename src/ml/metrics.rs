@@ -1,0 +1,90 @@
+//! Evaluation metrics of a model on labelled rows, computed by quiver-udfs' aggregates
+//! (the same functions users call in SQL), so training reports and `ml_evaluate` agree.
+
+use std::collections::BTreeMap;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::FunctionRegistry;
+use datafusion::logical_expr::{AggregateUDF, Expr, lit};
+use datafusion::prelude::{DataFrame, SessionContext, col};
+
+use super::model::{ClassLabel, ModelSpec};
+
+/// The metrics a model type reports, in the order `ml_evaluate` shows them.
+pub fn metric_names(spec: &ModelSpec) -> Vec<&'static str> {
+    match (spec.model_type.is_classifier(), spec.classes.len()) {
+        (false, _) => vec!["rmse", "mae", "r2"],
+        (true, 2) => vec!["accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "ks", "gini"],
+        (true, _) => vec!["accuracy", "precision", "recall", "f1"],
+    }
+}
+
+fn class_literal(class: &ClassLabel) -> Expr {
+    match class {
+        ClassLabel::Boolean(b) => lit(*b),
+        ClassLabel::Integer(i) => lit(*i),
+        ClassLabel::Text(s) => lit(s.clone()),
+    }
+}
+
+fn aggregate(ctx: &SessionContext, name: &str, args: Vec<Expr>) -> Result<Expr> {
+    let udaf: std::sync::Arc<AggregateUDF> = ctx.udaf(name)?;
+    Ok(udaf.call(args))
+}
+
+/// Computes the metrics over `frame`, whose columns are `label`, `predicted` and, for binary
+/// classifiers, `probability` (of the positive class, `classes[1]`). Multiclass precision,
+/// recall and F1 are macro averages over the classes, as scikit-learn's `average='macro'`.
+pub async fn evaluate(ctx: &SessionContext, spec: &ModelSpec, frame: DataFrame) -> Result<BTreeMap<String, f64>> {
+    let label = || col("label");
+    let predicted = || col("predicted");
+    let mut exprs: Vec<(String, Expr)> = Vec::new();
+    if !spec.model_type.is_classifier() {
+        exprs.push(("rmse".into(), aggregate(ctx, "rmse", vec![predicted(), label()])?));
+        exprs.push(("mae".into(), aggregate(ctx, "mae", vec![predicted(), label()])?));
+        exprs.push(("r2".into(), aggregate(ctx, "r2_score", vec![predicted(), label()])?));
+    } else if spec.classes.len() == 2 {
+        let positive = class_literal(&spec.classes[1]);
+        let is_positive = || label().eq(positive.clone());
+        let probability = || col("probability");
+        exprs.push(("accuracy".into(), aggregate(ctx, "accuracy", vec![predicted(), label()])?));
+        for (name, function) in [("precision", "precision_score"), ("recall", "recall_score"), ("f1", "f1_score")] {
+            exprs.push((name.into(), aggregate(ctx, function, vec![predicted(), label(), positive.clone()])?));
+        }
+        exprs.push(("roc_auc".into(), aggregate(ctx, "roc_auc", vec![probability(), is_positive()])?));
+        exprs.push(("log_loss".into(), aggregate(ctx, "log_loss", vec![probability(), is_positive()])?));
+        exprs.push(("ks".into(), aggregate(ctx, "ks_score", vec![probability(), is_positive()])?));
+        exprs.push(("gini".into(), aggregate(ctx, "gini", vec![probability(), is_positive()])?));
+    } else {
+        exprs.push(("accuracy".into(), aggregate(ctx, "accuracy", vec![predicted(), label()])?));
+        for (name, function) in [("precision", "precision_score"), ("recall", "recall_score"), ("f1", "f1_score")] {
+            for (i, class) in spec.classes.iter().enumerate() {
+                exprs.push((
+                    format!("{name}#{i}"),
+                    aggregate(ctx, function, vec![predicted(), label(), class_literal(class)])?,
+                ));
+            }
+        }
+    }
+    let aliased: Vec<Expr> = exprs.iter().enumerate().map(|(i, (_, e))| e.clone().alias(format!("m{i}"))).collect();
+    let batches = frame.aggregate(vec![], aliased)?.collect().await?;
+    let batch = batches
+        .first()
+        .ok_or_else(|| DataFusionError::Internal("an aggregate returned no row".into()))?;
+    let mut sums: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+    for (i, (name, _)) in exprs.iter().enumerate() {
+        let value = cast(batch.column(i), &DataType::Float64)?;
+        let value = value.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+        if value.is_null(0) {
+            continue;
+        }
+        let key = name.split('#').next().unwrap_or(name).to_string();
+        let entry = sums.entry(key).or_insert((0.0, 0));
+        entry.0 += value.value(0);
+        entry.1 += 1;
+    }
+    Ok(sums.into_iter().map(|(name, (sum, n))| (name, sum / n as f64)).collect())
+}

@@ -1,0 +1,120 @@
+//! A profile of each feature's training data, stored with the model version: enough to judge
+//! drift of new data later without reading the training data again.
+
+use std::collections::BTreeMap;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Float64Type};
+use serde::{Deserialize, Serialize};
+
+use super::MlError;
+use super::encoding::numeric_values;
+use super::model::{FeatureKind, FeatureSpec};
+
+/// Decile bins, as `psi`'s default.
+pub const PROFILE_BINS: usize = 10;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FeatureProfile {
+    pub name: String,
+    pub kind: FeatureKind,
+    /// Rows with a value (NULLs excluded).
+    pub count: u64,
+    pub nulls: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std: Option<f64>,
+    /// Numeric: the inner cut points at the training deciles (numpy's linear quantiles), and
+    /// the training rows in each of the bins `(-inf, e1), [e1, e2), ..., [ek, inf)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edges: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bin_counts: Vec<u64>,
+    /// Categorical: rows per category.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub categories: BTreeMap<String, u64>,
+}
+
+/// numpy's default (linear) quantile of sorted values.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let position = q * (sorted.len() - 1) as f64;
+    let below = position.floor() as usize;
+    let above = (below + 1).min(sorted.len() - 1);
+    let fraction = position - below as f64;
+    sorted[below] + (sorted[above] - sorted[below]) * fraction
+}
+
+/// The bin of `value` among the inner cut points: bins are `[lo, hi)`, the outer ones open.
+pub fn bin_of(edges: &[f64], value: f64) -> usize {
+    edges.partition_point(|&edge| edge <= value)
+}
+
+pub fn profile(feature: &FeatureSpec, column: &ArrayRef) -> Result<FeatureProfile, MlError> {
+    let nulls = column.null_count() as u64;
+    let count = column.len() as u64 - nulls;
+    let mut profile = FeatureProfile {
+        name: feature.name.clone(),
+        kind: feature.kind,
+        count,
+        nulls,
+        mean: None,
+        std: None,
+        edges: Vec::new(),
+        bin_counts: Vec::new(),
+        categories: BTreeMap::new(),
+    };
+    match feature.kind {
+        FeatureKind::Numeric => {
+            let values = numeric_values(&feature.name, column)?;
+            let mut sorted: Vec<f64> = values.as_primitive::<Float64Type>().iter().flatten().collect();
+            if sorted.is_empty() {
+                return Ok(profile);
+            }
+            sorted.sort_by(f64::total_cmp);
+            let n = sorted.len() as f64;
+            let mean = sorted.iter().sum::<f64>() / n;
+            profile.mean = Some(mean);
+            profile.std = Some((sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt());
+            let mut edges: Vec<f64> =
+                (1..PROFILE_BINS).map(|i| quantile(&sorted, i as f64 / PROFILE_BINS as f64)).collect();
+            edges.dedup();
+            let mut counts = vec![0u64; edges.len() + 1];
+            sorted.iter().for_each(|&v| counts[bin_of(&edges, v)] += 1);
+            profile.edges = edges;
+            profile.bin_counts = counts;
+        }
+        FeatureKind::Categorical => {
+            let text = cast(column, &DataType::Utf8).map_err(datafusion::error::DataFusionError::from)?;
+            for value in text.as_string::<i32>().iter().flatten() {
+                *profile.categories.entry(value.to_string()).or_default() += 1;
+            }
+        }
+    }
+    Ok(profile)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::Float64Array;
+
+    use super::*;
+    use crate::ml::model::ValueType;
+
+    #[test]
+    fn deciles_and_counts_of_one_to_ten() {
+        // numpy.quantile(range(1, 11), [.1, ..., .9]) = 1.9, 2.8, ..., 9.1
+        let column: ArrayRef = Arc::new(Float64Array::from(
+            (1..=10).map(|v| Some(f64::from(v))).chain([None]).collect::<Vec<_>>(),
+        ));
+        let spec = crate::ml::encoding::fit_feature("x", ValueType::Double, &column).unwrap();
+        let p = profile(&spec, &column).unwrap();
+        assert_eq!((p.count, p.nulls), (10, 1));
+        assert!((p.edges[0] - 1.9).abs() < 1e-12 && (p.edges[8] - 9.1).abs() < 1e-12);
+        assert_eq!(p.bin_counts, vec![1; 10]);
+        assert_eq!(p.mean, Some(5.5));
+    }
+}
