@@ -9,9 +9,9 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::pretty::pretty_format_batches_with_schema;
 use datafusion::error::DataFusionError;
 
-use crate::ml::session::StatementSession;
 use crate::engine::{Engine, StatementOutcome};
 use crate::error::{QuiverError, classify};
+use crate::ml::session::StatementSession;
 
 pub enum SqlSource {
     File(PathBuf),

@@ -489,3 +489,27 @@ async fn dml_with_subquery_is_refused_not_widened() {
         .get(0);
     assert_eq!(count, 3);
 }
+
+#[tokio::test]
+async fn limit_holds_when_the_scan_reads_no_columns() {
+    let (_guard, dir) = temp_data_dir();
+    let server = Server::start(&dir);
+    let client = server.connect().await;
+    client
+        .batch_execute("CREATE TABLE ten AS SELECT * FROM generate_series(1, 10) AS t(x)")
+        .await
+        .unwrap();
+    for (sql, expected) in [
+        ("SELECT 1 FROM ten LIMIT 1", 1),
+        ("SELECT abs(-2) FROM ten LIMIT 3", 3),
+        ("SELECT x FROM ten LIMIT 4", 4),
+        ("SELECT 1 FROM ten", 10),
+    ] {
+        assert_eq!(
+            client.query(sql, &[]).await.unwrap().len(),
+            expected,
+            "{sql}"
+        );
+    }
+    server.stop();
+}

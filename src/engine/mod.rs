@@ -246,7 +246,11 @@ impl Engine {
             )
             .into_datafusion());
         }
-        let plan = self.ctx.state().statement_to_plan(statements.remove(0)).await?;
+        let plan = self
+            .ctx
+            .state()
+            .statement_to_plan(statements.remove(0))
+            .await?;
         self.ctx.execute_logical_plan(plan).await
     }
 
@@ -274,7 +278,8 @@ impl Engine {
                 self.guarded(self.execute_unguarded(statement, true)).await
             }
             EngineStatement::Model(statement) => {
-                self.guarded(crate::ml::execute::execute(self, statement)).await
+                self.guarded(crate::ml::execute::execute(self, statement))
+                    .await
             }
         }
     }

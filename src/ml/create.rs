@@ -10,14 +10,14 @@ use chrono::Utc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::{cast, concat, filter, is_not_null, take};
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::datasource::source_as_provider;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use futures::StreamExt;
 
 use super::encoding::{encode, fit_feature, value_type_of};
-use super::model::{ClassLabel, FeatureSpec, FORMAT, LabelSpec, Model, ModelSpec, ValueType};
+use super::model::{ClassLabel, FORMAT, FeatureSpec, LabelSpec, Model, ModelSpec, ValueType};
 use super::options::{DataSplit, TrainingOptions};
 use super::profile::profile;
 use super::registry::VersionRecord;
@@ -79,7 +79,11 @@ pub async fn create_model(
     let (train_rows, eval_rows) = split(&options, rows);
     let take_rows = |columns: &[ArrayRef], rows: &[u32]| -> Result<Vec<ArrayRef>, MlError> {
         let indices = UInt32Array::from(rows.to_vec());
-        Ok(columns.iter().map(|c| take(c, &indices, None)).collect::<Result<_, _>>().map_err(DataFusionError::from)?)
+        Ok(columns
+            .iter()
+            .map(|c| take(c, &indices, None))
+            .collect::<Result<_, _>>()
+            .map_err(DataFusionError::from)?)
     };
     let train_columns = take_rows(&data.columns, &train_rows)?;
     let train_label = take_rows(std::slice::from_ref(&data.label), &train_rows)?.remove(0);
@@ -95,14 +99,22 @@ pub async fn create_model(
         .map(|(feature, column)| profile(feature, column))
         .collect::<Result<Vec<_>, _>>()?;
     let width: usize = features.iter().map(FeatureSpec::width).sum();
-    let train_inputs = Inputs { columns: encode(&features, &train_columns)?, width, rows: train_rows.len() };
+    let train_inputs = Inputs {
+        columns: encode(&features, &train_columns)?,
+        width,
+        rows: train_rows.len(),
+    };
     let train_targets = targets_of(&train_label)?;
     let eval_set = if eval_rows.is_empty() {
         None
     } else {
         let columns = take_rows(&data.columns, &eval_rows)?;
         let label = take_rows(std::slice::from_ref(&data.label), &eval_rows)?.remove(0);
-        let inputs = Inputs { columns: encode(&features, &columns)?, width, rows: eval_rows.len() };
+        let inputs = Inputs {
+            columns: encode(&features, &columns)?,
+            width,
+            rows: eval_rows.len(),
+        };
         let targets = targets_of(&label)?;
         Some((columns, label, inputs, targets))
     };
@@ -121,24 +133,39 @@ pub async fn create_model(
         let session = session.clone();
         let cancelled = Arc::clone(&cancelled);
         let max = options.max_iterations;
-        let eval_parts = eval_set.as_ref().map(|(_, _, inputs, targets)| (inputs, targets));
+        let eval_parts = eval_set
+            .as_ref()
+            .map(|(_, _, inputs, targets)| (inputs, targets));
         // Training is CPU-bound: run it off the async workers so other connections keep going.
         tokio::task::block_in_place(|| {
-            train(&options, (&train_inputs, &train_targets), eval_parts, &mut |iteration: Iteration| {
-                if cancelled.load(Ordering::SeqCst) {
-                    return Err(MlError::Canceled("CREATE MODEL was cancelled; nothing was registered".into()));
-                }
-                if iteration.number <= 10 || iteration.number % 10 == 0 || iteration.number == max {
-                    session.notice(match iteration.eval_loss {
-                        Some(eval) => format!(
-                            "iteration {}/{max}: training loss {:.6}, eval loss {eval:.6}",
-                            iteration.number, iteration.training_loss
-                        ),
-                        None => format!("iteration {}/{max}: training loss {:.6}", iteration.number, iteration.training_loss),
-                    });
-                }
-                Ok(())
-            })
+            train(
+                &options,
+                (&train_inputs, &train_targets),
+                eval_parts,
+                &mut |iteration: Iteration| {
+                    if cancelled.load(Ordering::SeqCst) {
+                        return Err(MlError::Canceled(
+                            "CREATE MODEL was cancelled; nothing was registered".into(),
+                        ));
+                    }
+                    if iteration.number <= 10
+                        || iteration.number.is_multiple_of(10)
+                        || iteration.number == max
+                    {
+                        session.notice(match iteration.eval_loss {
+                            Some(eval) => format!(
+                                "iteration {}/{max}: training loss {:.6}, eval loss {eval:.6}",
+                                iteration.number, iteration.training_loss
+                            ),
+                            None => format!(
+                                "iteration {}/{max}: training loss {:.6}",
+                                iteration.number, iteration.training_loss
+                            ),
+                        });
+                    }
+                    Ok(())
+                },
+            )
         })?
     };
     let spec = ModelSpec {
@@ -156,18 +183,40 @@ pub async fn create_model(
     };
     session.notice(format!(
         "{} on the {} rows: {}",
-        if eval_set.is_some() { "evaluation" } else { "training fit" },
-        if eval_set.is_some() { eval_rows.len() } else { train_rows.len() },
-        metrics.iter().map(|(k, v)| format!("{k} {v:.4}")).collect::<Vec<_>>().join(", ")
+        if eval_set.is_some() {
+            "evaluation"
+        } else {
+            "training fit"
+        },
+        if eval_set.is_some() {
+            eval_rows.len()
+        } else {
+            train_rows.len()
+        },
+        metrics
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.4}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
 
     let _change = ml.registry.lock().await;
     if cancelled.load(Ordering::SeqCst) {
-        return Err(MlError::Canceled("CREATE MODEL was cancelled; nothing was registered".into()));
+        return Err(MlError::Canceled(
+            "CREATE MODEL was cancelled; nothing was registered".into(),
+        ));
     }
     let version = ml.registry.next_version(name);
-    let digests = Model::save(&spec, &trained.tensors, &ml.registry.artifact_dir(name, version))?;
-    let options_text = raw_options.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ");
+    let digests = Model::save(
+        &spec,
+        &trained.tensors,
+        &ml.registry.artifact_dir(name, version),
+    )?;
+    let options_text = raw_options
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let finished_at = Utc::now();
     ml.runs
         .record(
@@ -208,7 +257,12 @@ pub async fn create_model(
             source: "trained".into(),
         })
         .await?;
-    Ok(Created { model: name.to_string(), version, run_id, metrics })
+    Ok(Created {
+        model: name.to_string(),
+        version,
+        run_id,
+        metrics,
+    })
 }
 
 /// Scores `columns` and computes the model's metrics against `label`.
@@ -228,9 +282,10 @@ pub async fn evaluate_rows(
         fields.push(Field::new("probability", DataType::Float64, true));
         arrays.push(Arc::new(Float64Array::from(scores.class_probabilities(1))));
     }
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(DataFusionError::from)?;
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+        .map_err(DataFusionError::from)?;
     let frame = engine.session_context().read_batch(batch)?;
-    Ok(metrics::evaluate(engine.session_context(), &model.spec, frame).await?)
+    Ok(metrics::evaluate(&engine.session_context().state(), &model.spec, frame).await?)
 }
 
 /// The Delta version of every durable table the training query reads, for reproducibility.
@@ -239,7 +294,8 @@ fn table_versions(plan: &LogicalPlan) -> BTreeMap<String, i64> {
     let _ = plan.apply(|node| {
         if let LogicalPlan::TableScan(scan) = node
             && let Ok(provider) = source_as_provider(&scan.source)
-            && let Some(table) = (provider.as_ref() as &dyn std::any::Any).downcast_ref::<DurableTable>()
+            && let Some(table) =
+                (provider.as_ref() as &dyn std::any::Any).downcast_ref::<DurableTable>()
             && let Some(version) = table.store().delta_table().version()
         {
             versions.insert(scan.table_name.to_string(), version as i64);
@@ -277,9 +333,12 @@ async fn read_training_set(
         }
     }
     if features.is_empty() {
-        return Err(MlError::invalid("the training query has no feature columns besides the label"));
+        return Err(MlError::invalid(
+            "the training query has no feature columns besides the label",
+        ));
     }
-    let label_type = value_type_of(schema.field(label_index).data_type()).unwrap_or(ValueType::Double);
+    let label_type =
+        value_type_of(schema.field(label_index).data_type()).unwrap_or(ValueType::Double);
     if !classifier && label_type == ValueType::Text {
         return Err(MlError::invalid(format!(
             "label \"{label}\" is text; a regression model needs a numeric label"
@@ -315,7 +374,12 @@ async fn read_training_set(
     }
     let mut columns = columns;
     let label_column = columns.remove(label_index);
-    Ok(TrainingSet { features, columns, label: label_column, label_type })
+    Ok(TrainingSet {
+        features,
+        columns,
+        label: label_column,
+        label_type,
+    })
 }
 
 type TargetsOf = Box<dyn Fn(&ArrayRef) -> Result<Targets, MlError> + Send + Sync>;
@@ -326,13 +390,18 @@ fn label_encoding(
     options: &TrainingOptions,
     data: &TrainingSet,
 ) -> Result<(LabelSpec, Vec<ClassLabel>, TargetsOf), MlError> {
-    let label = LabelSpec { name: options.label.clone(), value_type: data.label_type };
+    let label = LabelSpec {
+        name: options.label.clone(),
+        value_type: data.label_type,
+    };
     if !options.model_type.is_classifier() {
         let targets: TargetsOf = Box::new(|array: &ArrayRef| {
             let values = cast(array, &DataType::Float64).map_err(DataFusionError::from)?;
             let values: Vec<f64> = values.as_primitive::<Float64Type>().values().to_vec();
             if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
-                return Err(MlError::invalid(format!("the label contains {bad}; labels must be finite")));
+                return Err(MlError::invalid(format!(
+                    "the label contains {bad}; labels must be finite"
+                )));
             }
             Ok(Targets::Values(values))
         });
@@ -363,7 +432,10 @@ fn label_encoding(
             .iter()
             .map(|key| lookup.iter().position(|c| c == key).unwrap_or(0) as u32)
             .collect();
-        Ok(Targets::Classes { indices, count: lookup.len() })
+        Ok(Targets::Classes {
+            indices,
+            count: lookup.len(),
+        })
     });
     Ok((label, classes, targets))
 }
@@ -372,9 +444,16 @@ fn class_keys(array: &ArrayRef) -> Result<Vec<ClassLabel>, MlError> {
     Ok(match value_type_of(array.data_type()) {
         Some(ValueType::Text) => {
             let text = cast(array, &DataType::Utf8).map_err(DataFusionError::from)?;
-            text.as_string::<i32>().iter().map(|v| ClassLabel::Text(v.unwrap_or_default().to_string())).collect()
+            text.as_string::<i32>()
+                .iter()
+                .map(|v| ClassLabel::Text(v.unwrap_or_default().to_string()))
+                .collect()
         }
-        Some(ValueType::Boolean) => array.as_boolean().iter().map(|v| ClassLabel::Boolean(v.unwrap_or(false))).collect(),
+        Some(ValueType::Boolean) => array
+            .as_boolean()
+            .iter()
+            .map(|v| ClassLabel::Boolean(v.unwrap_or(false)))
+            .collect(),
         Some(ValueType::Bigint) => {
             let ints = cast(array, &DataType::Int64).map_err(DataFusionError::from)?;
             ints.as_primitive::<datafusion::arrow::datatypes::Int64Type>()

@@ -75,7 +75,11 @@ fn text_values(feature: &str, array: &ArrayRef) -> Result<ArrayRef, MlError> {
 }
 
 /// Learns a feature's transform from its training values.
-pub fn fit_feature(name: &str, value_type: ValueType, array: &ArrayRef) -> Result<FeatureSpec, MlError> {
+pub fn fit_feature(
+    name: &str,
+    value_type: ValueType,
+    array: &ArrayRef,
+) -> Result<FeatureSpec, MlError> {
     let kind = kind_of(value_type);
     let mut spec = FeatureSpec {
         name: name.to_string(),
@@ -94,9 +98,17 @@ pub fn fit_feature(name: &str, value_type: ValueType, array: &ArrayRef) -> Resul
                 .flatten()
                 .fold((0usize, 0.0), |(n, s), v| (n + 1, s + v));
             let mean = if count == 0 { 0.0 } else { sum / count as f64 };
-            let squares: f64 = floats.iter().flatten().map(|v| (v - mean) * (v - mean)).sum();
+            let squares: f64 = floats
+                .iter()
+                .flatten()
+                .map(|v| (v - mean) * (v - mean))
+                .sum();
             // Population std, as scikit-learn's StandardScaler; a constant column is left unscaled.
-            let std = if count == 0 { 0.0 } else { (squares / count as f64).sqrt() };
+            let std = if count == 0 {
+                0.0
+            } else {
+                (squares / count as f64).sqrt()
+            };
             spec.mean = Some(mean);
             spec.std = Some(if std > 0.0 { std } else { 1.0 });
         }
@@ -163,7 +175,10 @@ mod tests {
         let number = fit_feature("n", ValueType::Bigint, &numbers).unwrap();
         assert_eq!((number.mean, number.std), (Some(2.0), Some(1.0)));
         let word = fit_feature("w", ValueType::Text, &words).unwrap();
-        assert_eq!(word.categories, Some(vec!["a".to_string(), "b".to_string()]));
+        assert_eq!(
+            word.categories,
+            Some(vec!["a".to_string(), "b".to_string()])
+        );
         let unseen: ArrayRef = Arc::new(StringArray::from(vec![Some("z"), Some("a"), Some("b")]));
         let encoded = encode(&[number, word], &[numbers, unseen]).unwrap();
         // n: -1, 1, 0 (NULL → mean); w=a: 0, 1, 0; w=b: 0, 0, 1 ("z" unseen → zeros)

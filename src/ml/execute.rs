@@ -33,11 +33,22 @@ pub async fn execute(engine: &Engine, statement: ModelStatement) -> Result<State
     let ml = engine.ml()?;
     let actor = session::current().actor();
     match statement {
-        ModelStatement::Create { name, or_replace, options, source } => {
+        ModelStatement::Create {
+            name,
+            or_replace,
+            options,
+            source,
+        } => {
             let (model, version, run_id, metrics) = match source {
                 ModelSource::Query(query) => {
-                    let created = create_model(engine, ml, &name, or_replace, &options, &query).await?;
-                    (created.model, created.version, Some(created.run_id), created.metrics)
+                    let created =
+                        create_model(engine, ml, &name, or_replace, &options, &query).await?;
+                    (
+                        created.model,
+                        created.version,
+                        Some(created.run_id),
+                        created.metrics,
+                    )
                 }
                 ModelSource::Import(path) => {
                     if !options.is_empty() {
@@ -60,9 +71,15 @@ pub async fn execute(engine: &Engine, statement: ModelStatement) -> Result<State
                     Arc::new(StringArray::from(vec![metrics])),
                 ],
             )?;
-            Ok(StatementOutcome::Rows(engine.session_context().read_batch(batch)?))
+            Ok(StatementOutcome::Rows(
+                engine.session_context().read_batch(batch)?,
+            ))
         }
-        ModelStatement::AlterStage { name, stage, version } => {
+        ModelStatement::AlterStage {
+            name,
+            stage,
+            version,
+        } => {
             let stage = Stage::parse(&stage).ok_or_else(|| {
                 MlError::invalid(format!(
                     "stage '{stage}' is not one of 'none', 'staging', 'production', 'archived'"

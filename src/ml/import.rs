@@ -5,14 +5,20 @@ use std::path::Path;
 
 use chrono::Utc;
 
+use super::Ml;
 use super::MlError;
 use super::model::{ArtifactDigests, Model, SPEC_FILE, WEIGHTS_FILE};
 use super::registry::VersionRecord;
-use super::Ml;
 
 /// Checks the model loads and is consistent, copies its files into the registry, and registers
 /// it. Returns the new version.
-pub async fn import_model(ml: &Ml, name: &str, or_replace: bool, path: &str, actor: &str) -> Result<i64, MlError> {
+pub async fn import_model(
+    ml: &Ml,
+    name: &str,
+    or_replace: bool,
+    path: &str,
+    actor: &str,
+) -> Result<i64, MlError> {
     if !or_replace && ml.registry.exists(name) {
         return Err(MlError::DuplicateModel(format!(
             "model \"{name}\" already exists; CREATE OR REPLACE MODEL adds a new version"
@@ -40,7 +46,12 @@ pub async fn import_model(ml: &Ml, name: &str, or_replace: bool, path: &str, act
             version,
             model_type: model.spec.model_type,
             label: model.spec.label.name.clone(),
-            features: model.spec.features.iter().map(|f| (f.name.clone(), f.value_type)).collect(),
+            features: model
+                .spec
+                .features
+                .iter()
+                .map(|f| (f.name.clone(), f.value_type))
+                .collect(),
             options: String::new(),
             metrics: Default::default(),
             run_id: None,

@@ -8,9 +8,15 @@ pub fn solve_semidefinite(a: &[f64], b: &[f64]) -> Vec<f64> {
     let n = b.len();
     let mut lower = vec![0.0f64; n * n];
     let mut kept = vec![true; n];
-    let scale = (0..n).map(|i| a[i * n + i].abs()).fold(0.0, f64::max).max(1.0);
+    let scale = (0..n)
+        .map(|i| a[i * n + i].abs())
+        .fold(0.0, f64::max)
+        .max(1.0);
     for j in 0..n {
-        let pivot = a[j * n + j] - (0..j).map(|k| lower[j * n + k] * lower[j * n + k]).sum::<f64>();
+        let pivot = a[j * n + j]
+            - (0..j)
+                .map(|k| lower[j * n + k] * lower[j * n + k])
+                .sum::<f64>();
         if pivot <= 1e-11 * scale {
             kept[j] = false;
             continue;
@@ -47,7 +53,10 @@ mod tests {
     fn solves_a_positive_definite_system() {
         // [[4, 2], [2, 3]] x = [2, 5]  →  x = [-0.5, 2]
         let x = solve_semidefinite(&[4.0, 2.0, 2.0, 3.0], &[2.0, 5.0]);
-        assert!((x[0] + 0.5).abs() < 1e-12 && (x[1] - 2.0).abs() < 1e-12, "{x:?}");
+        assert!(
+            (x[0] + 0.5).abs() < 1e-12 && (x[1] - 2.0).abs() < 1e-12,
+            "{x:?}"
+        );
     }
 
     #[test]

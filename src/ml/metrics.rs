@@ -9,7 +9,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::{AggregateUDF, Expr, lit};
-use datafusion::prelude::{DataFrame, SessionContext, col};
+use datafusion::prelude::{DataFrame, col};
 
 use super::model::{ClassLabel, ModelSpec};
 
@@ -17,7 +17,16 @@ use super::model::{ClassLabel, ModelSpec};
 pub fn metric_names(spec: &ModelSpec) -> Vec<&'static str> {
     match (spec.model_type.is_classifier(), spec.classes.len()) {
         (false, _) => vec!["rmse", "mae", "r2"],
-        (true, 2) => vec!["accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "ks", "gini"],
+        (true, 2) => vec![
+            "accuracy",
+            "precision",
+            "recall",
+            "f1",
+            "roc_auc",
+            "log_loss",
+            "ks",
+            "gini",
+        ],
         (true, _) => vec!["accuracy", "precision", "recall", "f1"],
     }
 }
@@ -30,7 +39,7 @@ fn class_literal(class: &ClassLabel) -> Expr {
     }
 }
 
-fn aggregate(ctx: &SessionContext, name: &str, args: Vec<Expr>) -> Result<Expr> {
+fn aggregate(ctx: &(dyn FunctionRegistry + Sync), name: &str, args: Vec<Expr>) -> Result<Expr> {
     let udaf: std::sync::Arc<AggregateUDF> = ctx.udaf(name)?;
     Ok(udaf.call(args))
 }
@@ -38,38 +47,88 @@ fn aggregate(ctx: &SessionContext, name: &str, args: Vec<Expr>) -> Result<Expr> 
 /// Computes the metrics over `frame`, whose columns are `label`, `predicted` and, for binary
 /// classifiers, `probability` (of the positive class, `classes[1]`). Multiclass precision,
 /// recall and F1 are macro averages over the classes, as scikit-learn's `average='macro'`.
-pub async fn evaluate(ctx: &SessionContext, spec: &ModelSpec, frame: DataFrame) -> Result<BTreeMap<String, f64>> {
+pub async fn evaluate(
+    ctx: &(dyn FunctionRegistry + Sync),
+    spec: &ModelSpec,
+    frame: DataFrame,
+) -> Result<BTreeMap<String, f64>> {
     let label = || col("label");
     let predicted = || col("predicted");
     let mut exprs: Vec<(String, Expr)> = Vec::new();
     if !spec.model_type.is_classifier() {
-        exprs.push(("rmse".into(), aggregate(ctx, "rmse", vec![predicted(), label()])?));
-        exprs.push(("mae".into(), aggregate(ctx, "mae", vec![predicted(), label()])?));
-        exprs.push(("r2".into(), aggregate(ctx, "r2_score", vec![predicted(), label()])?));
+        exprs.push((
+            "rmse".into(),
+            aggregate(ctx, "rmse", vec![predicted(), label()])?,
+        ));
+        exprs.push((
+            "mae".into(),
+            aggregate(ctx, "mae", vec![predicted(), label()])?,
+        ));
+        exprs.push((
+            "r2".into(),
+            aggregate(ctx, "r2_score", vec![predicted(), label()])?,
+        ));
     } else if spec.classes.len() == 2 {
         let positive = class_literal(&spec.classes[1]);
         let is_positive = || label().eq(positive.clone());
         let probability = || col("probability");
-        exprs.push(("accuracy".into(), aggregate(ctx, "accuracy", vec![predicted(), label()])?));
-        for (name, function) in [("precision", "precision_score"), ("recall", "recall_score"), ("f1", "f1_score")] {
-            exprs.push((name.into(), aggregate(ctx, function, vec![predicted(), label(), positive.clone()])?));
+        exprs.push((
+            "accuracy".into(),
+            aggregate(ctx, "accuracy", vec![predicted(), label()])?,
+        ));
+        for (name, function) in [
+            ("precision", "precision_score"),
+            ("recall", "recall_score"),
+            ("f1", "f1_score"),
+        ] {
+            exprs.push((
+                name.into(),
+                aggregate(ctx, function, vec![predicted(), label(), positive.clone()])?,
+            ));
         }
-        exprs.push(("roc_auc".into(), aggregate(ctx, "roc_auc", vec![probability(), is_positive()])?));
-        exprs.push(("log_loss".into(), aggregate(ctx, "log_loss", vec![probability(), is_positive()])?));
-        exprs.push(("ks".into(), aggregate(ctx, "ks_score", vec![probability(), is_positive()])?));
-        exprs.push(("gini".into(), aggregate(ctx, "gini", vec![probability(), is_positive()])?));
+        exprs.push((
+            "roc_auc".into(),
+            aggregate(ctx, "roc_auc", vec![probability(), is_positive()])?,
+        ));
+        exprs.push((
+            "log_loss".into(),
+            aggregate(ctx, "log_loss", vec![probability(), is_positive()])?,
+        ));
+        exprs.push((
+            "ks".into(),
+            aggregate(ctx, "ks_score", vec![probability(), is_positive()])?,
+        ));
+        exprs.push((
+            "gini".into(),
+            aggregate(ctx, "gini", vec![probability(), is_positive()])?,
+        ));
     } else {
-        exprs.push(("accuracy".into(), aggregate(ctx, "accuracy", vec![predicted(), label()])?));
-        for (name, function) in [("precision", "precision_score"), ("recall", "recall_score"), ("f1", "f1_score")] {
+        exprs.push((
+            "accuracy".into(),
+            aggregate(ctx, "accuracy", vec![predicted(), label()])?,
+        ));
+        for (name, function) in [
+            ("precision", "precision_score"),
+            ("recall", "recall_score"),
+            ("f1", "f1_score"),
+        ] {
             for (i, class) in spec.classes.iter().enumerate() {
                 exprs.push((
                     format!("{name}#{i}"),
-                    aggregate(ctx, function, vec![predicted(), label(), class_literal(class)])?,
+                    aggregate(
+                        ctx,
+                        function,
+                        vec![predicted(), label(), class_literal(class)],
+                    )?,
                 ));
             }
         }
     }
-    let aliased: Vec<Expr> = exprs.iter().enumerate().map(|(i, (_, e))| e.clone().alias(format!("m{i}"))).collect();
+    let aliased: Vec<Expr> = exprs
+        .iter()
+        .enumerate()
+        .map(|(i, (_, e))| e.clone().alias(format!("m{i}")))
+        .collect();
     let batches = frame.aggregate(vec![], aliased)?.collect().await?;
     let batch = batches
         .first()
@@ -86,5 +145,8 @@ pub async fn evaluate(ctx: &SessionContext, spec: &ModelSpec, frame: DataFrame) 
         entry.0 += value.value(0);
         entry.1 += 1;
     }
-    Ok(sums.into_iter().map(|(name, (sum, n))| (name, sum / n as f64)).collect())
+    Ok(sums
+        .into_iter()
+        .map(|(name, (sum, n))| (name, sum / n as f64))
+        .collect())
 }

@@ -84,6 +84,7 @@ pub mod scoring;
 pub mod session;
 pub mod statement;
 pub mod system_tables;
+pub mod table_functions;
 pub mod train;
 
 use std::sync::Arc;
@@ -110,7 +111,11 @@ pub struct Ml {
 impl Ml {
     /// Opens (creating on first start) the `ml` tables, replays the registry, and registers
     /// the system tables and model functions on `ctx`.
-    pub async fn open(ctx: &SessionContext, storage: &Storage, data_dir: &DataDir) -> Result<Self, MlError> {
+    pub async fn open(
+        ctx: &SessionContext,
+        storage: &Storage,
+        data_dir: &DataDir,
+    ) -> Result<Self, MlError> {
         storage.create_schema(ML_SCHEMA)?;
         let catalog = ctx
             .catalog(crate::engine::CATALOG)
@@ -131,23 +136,59 @@ impl Ml {
         ] {
             let store = open_table(storage, schema.as_ref(), name, &table_schema).await?;
             schema.deregister_table(name)?;
-            schema.register_table(name.to_string(), Arc::new(ReadOnly(DurableTable::new(Arc::clone(&store)))))?;
+            schema.register_table(
+                name.to_string(),
+                Arc::new(ReadOnly(DurableTable::new(Arc::clone(&store)))),
+            )?;
             stores.push(store);
         }
-        let events = ctx.sql("SELECT * FROM ml.model_events ORDER BY seq").await?.collect().await?;
-        let registry = Arc::new(Registry::replay(data_dir.root().join("models"), Arc::clone(&stores[0]), &events)?);
-        for (name, view) in [("models", RegistryView::Models), ("model_versions", RegistryView::ModelVersions)] {
+        let events = ctx
+            .sql("SELECT * FROM ml.model_events ORDER BY seq")
+            .await?
+            .collect()
+            .await?;
+        let registry = Arc::new(Registry::replay(
+            data_dir.root().join("models"),
+            Arc::clone(&stores[0]),
+            &events,
+        )?);
+        for (name, view) in [
+            ("models", RegistryView::Models),
+            ("model_versions", RegistryView::ModelVersions),
+        ] {
             schema.deregister_table(name)?;
             schema.register_table(
                 name.to_string(),
-                Arc::new(RegistryTable { registry: Arc::clone(&registry), view }),
+                Arc::new(RegistryTable {
+                    registry: Arc::clone(&registry),
+                    view,
+                }),
             )?;
         }
         ctx.register_udf(predict::predict_udf(Arc::clone(&registry)));
         ctx.register_udf(predict::predict_proba_udf(Arc::clone(&registry)));
-        let metrics = stores.pop().ok_or_else(|| MlError::invalid("run_metrics table missing"))?;
-        let runs = stores.pop().ok_or_else(|| MlError::invalid("runs table missing"))?;
-        Ok(Self { registry, runs: Runs { runs, metrics } })
+        ctx.register_udtf(
+            "ml_predict",
+            Arc::new(table_functions::MlPredict {
+                registry: Arc::clone(&registry),
+            }),
+        );
+        ctx.register_udtf(
+            "ml_evaluate",
+            Arc::new(table_functions::MlEvaluate {
+                registry: Arc::clone(&registry),
+            }),
+        );
+        let metrics = stores
+            .pop()
+            .ok_or_else(|| MlError::invalid("run_metrics table missing"))?;
+        let runs = stores
+            .pop()
+            .ok_or_else(|| MlError::invalid("runs table missing"))?;
+        Ok(Self {
+            registry,
+            runs: Runs { runs, metrics },
+        })
     }
 }
 
@@ -159,9 +200,12 @@ async fn open_table(
     table_schema: &SchemaRef,
 ) -> Result<Arc<TableStore>, MlError> {
     if let Some(provider) = schema.table(name).await?
-        && let Some(table) = (provider.as_ref() as &dyn std::any::Any).downcast_ref::<DurableTable>()
+        && let Some(table) =
+            (provider.as_ref() as &dyn std::any::Any).downcast_ref::<DurableTable>()
     {
         return Ok(Arc::clone(table.store()));
     }
-    Ok(storage.create_table(ML_SCHEMA, name, table_schema, vec![], false).await?)
+    Ok(storage
+        .create_table(ML_SCHEMA, name, table_schema, vec![], false)
+        .await?)
 }

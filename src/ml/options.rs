@@ -10,7 +10,9 @@ use super::statement::OptionValue;
 pub enum DataSplit {
     /// Fewer than 500 rows: no split; otherwise 20% at random (BigQuery's AUTO_SPLIT, simplified).
     Auto,
-    Random { eval_fraction: f64 },
+    Random {
+        eval_fraction: f64,
+    },
     NoSplit,
 }
 
@@ -62,10 +64,12 @@ impl TrainingOptions {
         }
         let get = |key: &str| options.iter().find(|(k, _)| k == key).map(|(_, v)| v);
         let model_type = match get("model_type") {
-            None => return Err(MlError::invalid(
-                "option \"model_type\" is required: 'linear_reg', 'logistic_reg', \
+            None => {
+                return Err(MlError::invalid(
+                    "option \"model_type\" is required: 'linear_reg', 'logistic_reg', \
                  'mlp_classifier' or 'mlp_regressor'",
-            )),
+                ));
+            }
             Some(value) => {
                 let text = text("model_type", value)?;
                 ModelType::parse(&text).ok_or_else(|| {
@@ -78,7 +82,9 @@ impl TrainingOptions {
         };
         let label = match get("input_label_cols") {
             None => "label".to_string(),
-            Some(OptionValue::List(items)) if items.len() == 1 => text("input_label_cols", &items[0])?,
+            Some(OptionValue::List(items)) if items.len() == 1 => {
+                text("input_label_cols", &items[0])?
+            }
             Some(OptionValue::Text(label)) => label.clone(),
             Some(other) => {
                 return Err(MlError::invalid(format!(
@@ -86,16 +92,31 @@ impl TrainingOptions {
                 )));
             }
         };
-        let mlp = matches!(model_type, ModelType::MlpClassifier | ModelType::MlpRegressor);
+        let mlp = matches!(
+            model_type,
+            ModelType::MlpClassifier | ModelType::MlpRegressor
+        );
         let l2_reg = number("l2_reg", get("l2_reg"), 0.0)?;
         if l2_reg < 0.0 {
-            return Err(MlError::invalid(format!("option \"l2_reg\" must be ≥ 0, not {l2_reg}")));
+            return Err(MlError::invalid(format!(
+                "option \"l2_reg\" must be ≥ 0, not {l2_reg}"
+            )));
         }
-        let max_iterations = integer("max_iterations", get("max_iterations"), if mlp { 200 } else { 100 })?;
+        let max_iterations = integer(
+            "max_iterations",
+            get("max_iterations"),
+            if mlp { 200 } else { 100 },
+        )?;
         if max_iterations == 0 {
-            return Err(MlError::invalid("option \"max_iterations\" must be at least 1"));
+            return Err(MlError::invalid(
+                "option \"max_iterations\" must be at least 1",
+            ));
         }
-        let learn_rate = number("learn_rate", get("learn_rate"), if mlp { 0.001 } else { 0.1 })?;
+        let learn_rate = number(
+            "learn_rate",
+            get("learn_rate"),
+            if mlp { 0.001 } else { 0.1 },
+        )?;
         if learn_rate <= 0.0 {
             return Err(MlError::invalid(format!(
                 "option \"learn_rate\" must be > 0, not {learn_rate}"
@@ -113,7 +134,13 @@ impl TrainingOptions {
             }
         };
         let hidden_units = match get("hidden_units") {
-            None => if mlp { vec![100] } else { vec![] },
+            None => {
+                if mlp {
+                    vec![100]
+                } else {
+                    vec![]
+                }
+            }
             Some(_) if !mlp => {
                 return Err(MlError::invalid(format!(
                     "option \"hidden_units\" applies to mlp_classifier and mlp_regressor, not {}",
@@ -123,7 +150,9 @@ impl TrainingOptions {
             Some(OptionValue::List(items)) if !items.is_empty() => items
                 .iter()
                 .map(|item| match integer("hidden_units", Some(item), 0)? {
-                    0 => Err(MlError::invalid("option \"hidden_units\" must list sizes ≥ 1")),
+                    0 => Err(MlError::invalid(
+                        "option \"hidden_units\" must list sizes ≥ 1",
+                    )),
                     units => Ok(units),
                 })
                 .collect::<Result<_, _>>()?,
@@ -156,11 +185,18 @@ impl TrainingOptions {
                 "option \"data_split_eval_fraction\" must be between 0 and 1, not {fraction}"
             )));
         }
-        let data_split = match get("data_split_method").map(|v| text("data_split_method", v)).transpose()? {
-            None if fraction.is_some() => DataSplit::Random { eval_fraction: fraction.unwrap_or(0.2) },
+        let data_split = match get("data_split_method")
+            .map(|v| text("data_split_method", v))
+            .transpose()?
+        {
+            None if fraction.is_some() => DataSplit::Random {
+                eval_fraction: fraction.unwrap_or(0.2),
+            },
             None => DataSplit::Auto,
             Some(method) => match method.to_ascii_lowercase().as_str() {
-                "random" => DataSplit::Random { eval_fraction: fraction.unwrap_or(0.2) },
+                "random" => DataSplit::Random {
+                    eval_fraction: fraction.unwrap_or(0.2),
+                },
                 "no_split" if fraction.is_some() => {
                     return Err(MlError::invalid(
                         "option \"data_split_eval_fraction\" cannot be used with data_split_method = 'no_split'",
@@ -238,7 +274,9 @@ fn integer(key: &str, value: Option<&OptionValue>, default: usize) -> Result<usi
     match value {
         None => Ok(default),
         Some(OptionValue::Number(text)) => text.parse::<usize>().map_err(|_| {
-            MlError::invalid(format!("option \"{key}\" must be a whole number ≥ 0, not {text}"))
+            MlError::invalid(format!(
+                "option \"{key}\" must be a whole number ≥ 0, not {text}"
+            ))
         }),
         Some(other) => Err(MlError::invalid(format!(
             "option \"{key}\" must be a whole number, not {other}"
@@ -251,7 +289,10 @@ mod tests {
     use super::*;
 
     fn options(pairs: &[(&str, OptionValue)]) -> Vec<(String, OptionValue)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 
     fn text(s: &str) -> OptionValue {
@@ -260,7 +301,8 @@ mod tests {
 
     #[test]
     fn defaults_follow_the_model_type() {
-        let parsed = TrainingOptions::parse(&options(&[("model_type", text("mlp_classifier"))])).unwrap();
+        let parsed =
+            TrainingOptions::parse(&options(&[("model_type", text("mlp_classifier"))])).unwrap();
         assert_eq!(parsed.hidden_units, vec![100]);
         assert_eq!(parsed.batch_size, Some(200));
         assert_eq!(parsed.data_split, DataSplit::Auto);
@@ -271,12 +313,48 @@ mod tests {
     fn bad_options_are_named() {
         let cases = [
             (options(&[("model_type", text("forest"))]), "model_type"),
-            (options(&[("model_type", text("linear_reg")), ("l2reg", OptionValue::Number("1".into()))]), "l2reg"),
-            (options(&[("model_type", text("linear_reg")), ("l2_reg", text("much"))]), "l2_reg"),
-            (options(&[("model_type", text("linear_reg")), ("learn_rate", OptionValue::Number("-1".into()))]), "learn_rate"),
-            (options(&[("model_type", text("linear_reg")), ("hidden_units", OptionValue::List(vec![]))]), "hidden_units"),
-            (options(&[("model_type", text("logistic_reg")), ("data_split_eval_fraction", OptionValue::Number("1.5".into()))]), "data_split_eval_fraction"),
-            (options(&[("model_type", text("linear_reg")), ("class_weights", text("balanced"))]), "class_weights"),
+            (
+                options(&[
+                    ("model_type", text("linear_reg")),
+                    ("l2reg", OptionValue::Number("1".into())),
+                ]),
+                "l2reg",
+            ),
+            (
+                options(&[("model_type", text("linear_reg")), ("l2_reg", text("much"))]),
+                "l2_reg",
+            ),
+            (
+                options(&[
+                    ("model_type", text("linear_reg")),
+                    ("learn_rate", OptionValue::Number("-1".into())),
+                ]),
+                "learn_rate",
+            ),
+            (
+                options(&[
+                    ("model_type", text("linear_reg")),
+                    ("hidden_units", OptionValue::List(vec![])),
+                ]),
+                "hidden_units",
+            ),
+            (
+                options(&[
+                    ("model_type", text("logistic_reg")),
+                    (
+                        "data_split_eval_fraction",
+                        OptionValue::Number("1.5".into()),
+                    ),
+                ]),
+                "data_split_eval_fraction",
+            ),
+            (
+                options(&[
+                    ("model_type", text("linear_reg")),
+                    ("class_weights", text("balanced")),
+                ]),
+                "class_weights",
+            ),
             (options(&[]), "model_type"),
         ];
         for (options, named) in cases {

@@ -10,12 +10,12 @@ use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
-    ColumnarValue, Documentation, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
-    Signature, Volatility,
+    ColumnarValue, Documentation, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF,
+    ScalarUDFImpl, Signature, Volatility,
 };
-use datafusion::logical_expr::expr::ScalarFunction;
 
 use super::MlError;
 use super::registry::{Registry, VersionRecord};
@@ -64,9 +64,11 @@ pub fn predict_proba_udf(registry: Arc<Registry>) -> ScalarUDF {
 /// The model reference in the first argument, which must be a constant string.
 pub fn model_reference(function: &str, value: Option<&ScalarValue>) -> Result<String, MlError> {
     match value {
-        Some(ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s))) => {
-            Ok(s.clone())
-        }
+        Some(
+            ScalarValue::Utf8(Some(s))
+            | ScalarValue::Utf8View(Some(s))
+            | ScalarValue::LargeUtf8(Some(s)),
+        ) => Ok(s.clone()),
         _ => Err(MlError::invalid(format!(
             "{function}'s first argument must be a model name in quotes, such as \
              {function}('churn', f1, f2) or {function}('churn@2', ...)"
@@ -76,7 +78,11 @@ pub fn model_reference(function: &str, value: Option<&ScalarValue>) -> Result<St
 
 impl Predict {
     fn new(registry: Arc<Registry>, output: Output) -> Self {
-        Self { registry, output, signature: Signature::user_defined(Volatility::Stable) }
+        Self {
+            registry,
+            output,
+            signature: Signature::user_defined(Volatility::Stable),
+        }
     }
 
     fn function(&self) -> &'static str {
@@ -112,14 +118,22 @@ impl ScalarUDFImpl for Predict {
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Err(DataFusionError::Internal("predict's type comes from return_field_from_args".into()))
+        Err(DataFusionError::Internal(
+            "predict's type comes from return_field_from_args".into(),
+        ))
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let reference = model_reference(self.function(), args.scalar_arguments.first().copied().flatten())?;
+        let reference = model_reference(
+            self.function(),
+            args.scalar_arguments.first().copied().flatten(),
+        )?;
         let record = self.resolve(&reference)?;
         let model = self.registry.model(&record)?;
-        let types: Vec<DataType> = args.arg_fields[1..].iter().map(|f| f.data_type().clone()).collect();
+        let types: Vec<DataType> = args.arg_fields[1..]
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
         check_argument_types(&model.spec, self.function(), &types)?;
         let data_type = match self.output {
             Output::Prediction => prediction_type(&model.spec),
@@ -147,8 +161,17 @@ impl ScalarUDFImpl for Predict {
             .zip(&record.features)
             .any(|(name, (feature, _))| name.is_some_and(|n| !n.eq_ignore_ascii_case(feature)));
         if mismatch {
-            let given = args[1..].iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-            let expected = record.features.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
+            let given = args[1..]
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let expected = record
+                .features
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             return Err(MlError::invalid(format!(
                 "{}: the columns passed ({given}) do not match model \"{}\" version {}'s features, \
                  in order: ({expected})",

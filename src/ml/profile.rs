@@ -68,7 +68,11 @@ pub fn profile(feature: &FeatureSpec, column: &ArrayRef) -> Result<FeatureProfil
     match feature.kind {
         FeatureKind::Numeric => {
             let values = numeric_values(&feature.name, column)?;
-            let mut sorted: Vec<f64> = values.as_primitive::<Float64Type>().iter().flatten().collect();
+            let mut sorted: Vec<f64> = values
+                .as_primitive::<Float64Type>()
+                .iter()
+                .flatten()
+                .collect();
             if sorted.is_empty() {
                 return Ok(profile);
             }
@@ -77,8 +81,9 @@ pub fn profile(feature: &FeatureSpec, column: &ArrayRef) -> Result<FeatureProfil
             let mean = sorted.iter().sum::<f64>() / n;
             profile.mean = Some(mean);
             profile.std = Some((sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt());
-            let mut edges: Vec<f64> =
-                (1..PROFILE_BINS).map(|i| quantile(&sorted, i as f64 / PROFILE_BINS as f64)).collect();
+            let mut edges: Vec<f64> = (1..PROFILE_BINS)
+                .map(|i| quantile(&sorted, i as f64 / PROFILE_BINS as f64))
+                .collect();
             edges.dedup();
             let mut counts = vec![0u64; edges.len() + 1];
             sorted.iter().for_each(|&v| counts[bin_of(&edges, v)] += 1);
@@ -86,7 +91,8 @@ pub fn profile(feature: &FeatureSpec, column: &ArrayRef) -> Result<FeatureProfil
             profile.bin_counts = counts;
         }
         FeatureKind::Categorical => {
-            let text = cast(column, &DataType::Utf8).map_err(datafusion::error::DataFusionError::from)?;
+            let text =
+                cast(column, &DataType::Utf8).map_err(datafusion::error::DataFusionError::from)?;
             for value in text.as_string::<i32>().iter().flatten() {
                 *profile.categories.entry(value.to_string()).or_default() += 1;
             }
@@ -108,7 +114,10 @@ mod tests {
     fn deciles_and_counts_of_one_to_ten() {
         // numpy.quantile(range(1, 11), [.1, ..., .9]) = 1.9, 2.8, ..., 9.1
         let column: ArrayRef = Arc::new(Float64Array::from(
-            (1..=10).map(|v| Some(f64::from(v))).chain([None]).collect::<Vec<_>>(),
+            (1..=10)
+                .map(|v| Some(f64::from(v)))
+                .chain([None])
+                .collect::<Vec<_>>(),
         ));
         let spec = crate::ml::encoding::fit_feature("x", ValueType::Double, &column).unwrap();
         let p = profile(&spec, &column).unwrap();

@@ -103,7 +103,11 @@ pub struct Registry {
 pub fn events_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("seq", DataType::Int64, false),
-        Field::new("at", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+        Field::new(
+            "at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
         Field::new("model", DataType::Utf8, false),
         Field::new("version", DataType::Int64, true),
         Field::new("event", DataType::Utf8, false),
@@ -136,34 +140,51 @@ impl Registry {
                 let column = batch.column_by_name(name).ok_or_else(|| {
                     MlError::invalid(format!("ml.model_events has no column {name}"))
                 })?;
-                Ok(cast(column, &DataType::Utf8).map_err(datafusion::error::DataFusionError::from)?)
+                Ok(cast(column, &DataType::Utf8)
+                    .map_err(datafusion::error::DataFusionError::from)?)
             };
-            let (model, event, stage, detail) = (text("model")?, text("event")?, text("stage")?, text("detail")?);
+            let (model, event, stage, detail) = (
+                text("model")?,
+                text("event")?,
+                text("stage")?,
+                text("detail")?,
+            );
             let version = cast(
-                batch.column_by_name("version").ok_or_else(|| MlError::invalid("ml.model_events has no version"))?,
+                batch
+                    .column_by_name("version")
+                    .ok_or_else(|| MlError::invalid("ml.model_events has no version"))?,
                 &DataType::Int64,
             )
             .map_err(datafusion::error::DataFusionError::from)?;
-            let (model, event, stage, detail) =
-                (model.as_string::<i32>(), event.as_string::<i32>(), stage.as_string::<i32>(), detail.as_string::<i32>());
+            let (model, event, stage, detail) = (
+                model.as_string::<i32>(),
+                event.as_string::<i32>(),
+                stage.as_string::<i32>(),
+                detail.as_string::<i32>(),
+            );
             let version = version.as_primitive::<Int64Type>();
             for row in 0..batch.num_rows() {
                 let name = model.value(row);
                 let number = (!version.is_null(row)).then(|| version.value(row));
                 match event.value(row) {
                     "registered" => {
-                        let record: VersionRecord =
-                            serde_json::from_str(detail.value(row)).map_err(|e| {
-                                MlError::invalid(format!("ml.model_events holds a bad registration: {e}"))
+                        let record: VersionRecord = serde_json::from_str(detail.value(row))
+                            .map_err(|e| {
+                                MlError::invalid(format!(
+                                    "ml.model_events holds a bad registration: {e}"
+                                ))
                             })?;
-                        state.push(VersionState { record: Arc::new(record), stage: Stage::None, dropped: false });
+                        state.push(VersionState {
+                            record: Arc::new(record),
+                            stage: Stage::None,
+                            dropped: false,
+                        });
                     }
                     "stage_changed" => {
                         let stage = Stage::parse(stage.value(row)).unwrap_or(Stage::None);
-                        if let Some(entry) = state
-                            .iter_mut()
-                            .find(|s| !s.dropped && s.record.model == name && Some(s.record.version) == number)
-                        {
+                        if let Some(entry) = state.iter_mut().find(|s| {
+                            !s.dropped && s.record.model == name && Some(s.record.version) == number
+                        }) {
                             entry.stage = stage;
                         }
                     }
@@ -196,14 +217,22 @@ impl Registry {
     }
 
     pub fn artifact_dir(&self, model: &str, version: i64) -> PathBuf {
-        self.models_root.join(crate::storage::encode_name(model)).join(version.to_string())
+        self.models_root
+            .join(crate::storage::encode_name(model))
+            .join(version.to_string())
     }
 
     /// The next version number for `model`: one past any it ever had, dropped ones included,
     /// so a version number never names two different artifacts.
     pub fn next_version(&self, model: &str) -> i64 {
         let state = self.state.read().unwrap_or_else(|e| e.into_inner());
-        state.iter().filter(|s| s.record.model == model).map(|s| s.record.version).max().unwrap_or(0) + 1
+        state
+            .iter()
+            .filter(|s| s.record.model == model)
+            .map(|s| s.record.version)
+            .max()
+            .unwrap_or(0)
+            + 1
     }
 
     pub fn exists(&self, model: &str) -> bool {
@@ -216,23 +245,54 @@ impl Registry {
 
     async fn append(&self, events: Vec<Event>) -> Result<(), MlError> {
         let schema = events_schema();
-        let first = self.next_seq.fetch_add(events.len() as i64, Ordering::SeqCst);
+        let first = self
+            .next_seq
+            .fetch_add(events.len() as i64, Ordering::SeqCst);
         let columns: Vec<ArrayRef> = vec![
-            Arc::new(Int64Array::from_iter_values(first..first + events.len() as i64)),
+            Arc::new(Int64Array::from_iter_values(
+                first..first + events.len() as i64,
+            )),
             Arc::new(
-                TimestampMicrosecondArray::from(events.iter().map(|e| e.at.timestamp_micros()).collect::<Vec<_>>())
-                    .with_timezone("UTC"),
+                TimestampMicrosecondArray::from(
+                    events
+                        .iter()
+                        .map(|e| e.at.timestamp_micros())
+                        .collect::<Vec<_>>(),
+                )
+                .with_timezone("UTC"),
             ),
-            Arc::new(StringArray::from_iter_values(events.iter().map(|e| e.model.as_str()))),
-            Arc::new(Int64Array::from(events.iter().map(|e| e.version).collect::<Vec<_>>())),
-            Arc::new(StringArray::from_iter_values(events.iter().map(|e| e.event))),
-            Arc::new(StringArray::from(events.iter().map(|e| e.stage.map(Stage::name)).collect::<Vec<_>>())),
-            Arc::new(StringArray::from_iter_values(events.iter().map(|e| e.actor.as_str()))),
-            Arc::new(StringArray::from(events.iter().map(|e| e.detail.as_deref()).collect::<Vec<_>>())),
+            Arc::new(StringArray::from_iter_values(
+                events.iter().map(|e| e.model.as_str()),
+            )),
+            Arc::new(Int64Array::from(
+                events.iter().map(|e| e.version).collect::<Vec<_>>(),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                events.iter().map(|e| e.event),
+            )),
+            Arc::new(StringArray::from(
+                events
+                    .iter()
+                    .map(|e| e.stage.map(Stage::name))
+                    .collect::<Vec<_>>(),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                events.iter().map(|e| e.actor.as_str()),
+            )),
+            Arc::new(StringArray::from(
+                events
+                    .iter()
+                    .map(|e| e.detail.as_deref())
+                    .collect::<Vec<_>>(),
+            )),
         ];
-        let batch = RecordBatch::try_new(schema, columns).map_err(datafusion::error::DataFusionError::from)?;
-        let target = crate::storage::delta_schema(&events_schema()).map_err(|e| MlError::invalid(e.message))?;
-        self.events.append(vec![conform_batch(&batch, &target)?]).await?;
+        let batch = RecordBatch::try_new(schema, columns)
+            .map_err(datafusion::error::DataFusionError::from)?;
+        let target = crate::storage::delta_schema(&events_schema())
+            .map_err(|e| MlError::invalid(e.message))?;
+        self.events
+            .append(vec![conform_batch(&batch, &target)?])
+            .await?;
         Ok(())
     }
 
@@ -253,31 +313,55 @@ impl Registry {
         self.state
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .push(VersionState { record: Arc::new(record), stage: Stage::None, dropped: false });
+            .push(VersionState {
+                record: Arc::new(record),
+                stage: Stage::None,
+                dropped: false,
+            });
         Ok(())
     }
 
     /// Moves a version to `stage`; a new Production version archives the previous one, so at
     /// most one version of a model is in Production. Returns the version moved.
-    pub async fn set_stage(&self, model: &str, stage: Stage, version: Option<i64>, actor: &str) -> Result<i64, MlError> {
+    pub async fn set_stage(
+        &self,
+        model: &str,
+        stage: Stage,
+        version: Option<i64>,
+        actor: &str,
+    ) -> Result<i64, MlError> {
         let _change = self.lock().await;
-        let live: Vec<VersionState> = self.live().into_iter().filter(|s| s.record.model == model).collect();
+        let live: Vec<VersionState> = self
+            .live()
+            .into_iter()
+            .filter(|s| s.record.model == model)
+            .collect();
         if live.is_empty() {
             return Err(undefined_model(model));
         }
         let version = match version {
-            Some(v) => live.iter().find(|s| s.record.version == v).map(|s| s.record.version).ok_or_else(|| {
-                MlError::UndefinedModel(format!(
-                    "model \"{model}\" has no version {v}; its versions are {}",
-                    live.iter().map(|s| s.record.version.to_string()).collect::<Vec<_>>().join(", ")
-                ))
-            })?,
+            Some(v) => live
+                .iter()
+                .find(|s| s.record.version == v)
+                .map(|s| s.record.version)
+                .ok_or_else(|| {
+                    MlError::UndefinedModel(format!(
+                        "model \"{model}\" has no version {v}; its versions are {}",
+                        live.iter()
+                            .map(|s| s.record.version.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?,
             None => live.iter().map(|s| s.record.version).max().unwrap_or(1),
         };
         let now = Utc::now();
         let mut events = Vec::new();
         if stage == Stage::Production {
-            for other in live.iter().filter(|s| s.stage == Stage::Production && s.record.version != version) {
+            for other in live
+                .iter()
+                .filter(|s| s.stage == Stage::Production && s.record.version != version)
+            {
                 events.push(Event {
                     at: now,
                     model: model.to_string(),
@@ -298,11 +382,17 @@ impl Registry {
             actor: actor.to_string(),
             detail: None,
         });
-        let moves: Vec<(i64, Stage)> = events.iter().filter_map(|e| Some((e.version?, e.stage?))).collect();
+        let moves: Vec<(i64, Stage)> = events
+            .iter()
+            .filter_map(|e| Some((e.version?, e.stage?)))
+            .collect();
         self.append(events).await?;
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         for (moved, stage) in moves {
-            if let Some(entry) = state.iter_mut().find(|s| !s.dropped && s.record.model == model && s.record.version == moved) {
+            if let Some(entry) = state
+                .iter_mut()
+                .find(|s| !s.dropped && s.record.model == model && s.record.version == moved)
+            {
                 entry.stage = stage;
             }
         }
@@ -326,8 +416,14 @@ impl Registry {
         }])
         .await?;
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        state.iter_mut().filter(|s| s.record.model == model).for_each(|s| s.dropped = true);
-        self.cache.lock().unwrap_or_else(|e| e.into_inner()).retain(|(name, _), _| name != model);
+        state
+            .iter_mut()
+            .filter(|s| s.record.model == model)
+            .for_each(|s| s.dropped = true);
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(name, _), _| name != model);
         Ok(true)
     }
 
@@ -339,7 +435,8 @@ impl Registry {
             None => (reference, None),
         };
         let live = self.live();
-        let mut versions: Vec<&VersionState> = live.iter().filter(|s| s.record.model == name).collect();
+        let mut versions: Vec<&VersionState> =
+            live.iter().filter(|s| s.record.model == name).collect();
         if versions.is_empty() {
             let folded = name.to_lowercase();
             versions = live.iter().filter(|s| s.record.model == folded).collect();
@@ -363,7 +460,10 @@ impl Registry {
                              (production, staging, archived, none)"
                         ))
                     })?;
-                    versions.iter().filter(|s| s.stage == stage).max_by_key(|s| s.record.version)
+                    versions
+                        .iter()
+                        .filter(|s| s.stage == stage)
+                        .max_by_key(|s| s.record.version)
                 }
             },
         };
@@ -382,17 +482,31 @@ impl Registry {
     /// The loaded model for a version, from the cache or from disk (digests checked).
     pub fn model(&self, record: &VersionRecord) -> Result<Arc<Model>, MlError> {
         let key = (record.model.clone(), record.version);
-        if let Some(model) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(model) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return Ok(Arc::clone(model));
         }
-        let model = Arc::new(Model::load(&self.artifact_dir(&record.model, record.version), Some(&record.digests))?);
-        self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(key, Arc::clone(&model));
+        let model = Arc::new(Model::load(
+            &self.artifact_dir(&record.model, record.version),
+            Some(&record.digests),
+        )?);
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, Arc::clone(&model));
         Ok(model)
     }
 
     /// `(record, stage)` of every live version, oldest first.
     pub fn versions(&self) -> Vec<(Arc<VersionRecord>, Stage)> {
-        self.live().into_iter().map(|s| (s.record, s.stage)).collect()
+        self.live()
+            .into_iter()
+            .map(|s| (s.record, s.stage))
+            .collect()
     }
 }
 

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::array::{
+    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::error::DataFusionError;
 
@@ -66,8 +68,13 @@ pub struct Runs {
     pub metrics: Arc<TableStore>,
 }
 
-async fn append(store: &TableStore, schema: SchemaRef, columns: Vec<ArrayRef>) -> Result<(), MlError> {
-    let batch = RecordBatch::try_new(Arc::clone(&schema), columns).map_err(DataFusionError::from)?;
+async fn append(
+    store: &TableStore,
+    schema: SchemaRef,
+    columns: Vec<ArrayRef>,
+) -> Result<(), MlError> {
+    let batch =
+        RecordBatch::try_new(Arc::clone(&schema), columns).map_err(DataFusionError::from)?;
     let target = delta_schema(&schema).map_err(|e| MlError::invalid(e.message))?;
     store.append(vec![conform_batch(&batch, &target)?]).await?;
     Ok(())
@@ -81,7 +88,9 @@ impl Runs {
         metrics: &BTreeMap<String, f64>,
     ) -> Result<(), MlError> {
         let stamp = |t: &DateTime<Utc>| -> ArrayRef {
-            Arc::new(TimestampMicrosecondArray::from(vec![t.timestamp_micros()]).with_timezone("UTC"))
+            Arc::new(
+                TimestampMicrosecondArray::from(vec![t.timestamp_micros()]).with_timezone("UTC"),
+            )
         };
         let text = |s: &str| -> ArrayRef { Arc::new(StringArray::from(vec![s])) };
         let versions = serde_json::to_string(&run.input_versions).unwrap_or_default();

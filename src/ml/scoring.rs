@@ -34,12 +34,19 @@ pub fn probability_type(spec: &ModelSpec) -> Result<DataType, MlError> {
             spec.model_type.name()
         ))),
         (true, 2) => Ok(DataType::Float64),
-        (true, _) => Ok(DataType::List(Arc::new(Field::new_list_field(DataType::Float64, true)))),
+        (true, _) => Ok(DataType::List(Arc::new(Field::new_list_field(
+            DataType::Float64,
+            true,
+        )))),
     }
 }
 
 /// Checks the argument types against the model's features (count and type).
-pub fn check_argument_types(spec: &ModelSpec, function: &str, types: &[DataType]) -> Result<(), MlError> {
+pub fn check_argument_types(
+    spec: &ModelSpec,
+    function: &str,
+    types: &[DataType],
+) -> Result<(), MlError> {
     let expected = || {
         spec.features
             .iter()
@@ -59,10 +66,14 @@ pub fn check_argument_types(spec: &ModelSpec, function: &str, types: &[DataType]
         let given = value_type_of(data_type);
         let fits = match feature.kind {
             FeatureKind::Numeric => {
-                matches!(given, Some(ValueType::Bigint | ValueType::Double | ValueType::Boolean))
-                    || data_type == &DataType::Null
+                matches!(
+                    given,
+                    Some(ValueType::Bigint | ValueType::Double | ValueType::Boolean)
+                ) || data_type == &DataType::Null
             }
-            FeatureKind::Categorical => given == Some(ValueType::Text) || data_type == &DataType::Null,
+            FeatureKind::Categorical => {
+                given == Some(ValueType::Text) || data_type == &DataType::Null
+            }
         };
         if !fits {
             return Err(MlError::invalid(format!(
@@ -90,14 +101,22 @@ pub fn score<'a>(model: &'a Model, columns: &[ArrayRef]) -> Result<Scores<'a>, M
     } else {
         model.forward(encode(&model.spec.features, columns)?, rows)?
     };
-    Ok(Scores { spec: &model.spec, outputs, rows })
+    Ok(Scores {
+        spec: &model.spec,
+        outputs,
+        rows,
+    })
 }
 
 impl Scores<'_> {
     /// The index of each row's most probable class.
     pub fn class_indices(&self) -> Vec<usize> {
         if self.spec.classes.len() == 2 {
-            return self.outputs.iter().map(|&p| usize::from(p >= 0.5)).collect();
+            return self
+                .outputs
+                .iter()
+                .map(|&p| usize::from(p >= 0.5))
+                .collect();
         }
         let k = self.spec.classes.len();
         self.outputs
@@ -105,7 +124,9 @@ impl Scores<'_> {
             .map(|row| {
                 row.iter()
                     .enumerate()
-                    .fold((0, f64::NEG_INFINITY), |best, (i, &p)| if p > best.1 { (i, p) } else { best })
+                    .fold((0, f64::NEG_INFINITY), |best, (i, &p)| {
+                        if p > best.1 { (i, p) } else { best }
+                    })
                     .0
             })
             .collect()
@@ -116,17 +137,25 @@ impl Scores<'_> {
         if !self.spec.model_type.is_classifier() {
             return Arc::new(Float64Array::from(self.outputs.clone()));
         }
-        let labels: Vec<&ClassLabel> = self.class_indices().into_iter().map(|i| &self.spec.classes[i]).collect();
+        let labels: Vec<&ClassLabel> = self
+            .class_indices()
+            .into_iter()
+            .map(|i| &self.spec.classes[i])
+            .collect();
         match prediction_type(self.spec) {
             DataType::Int64 => Arc::new(Int64Array::from_iter(labels.iter().map(|l| match l {
                 ClassLabel::Integer(i) => Some(*i),
                 _ => None,
             }))),
-            DataType::Boolean => Arc::new(BooleanArray::from_iter(labels.iter().map(|l| match l {
-                ClassLabel::Boolean(b) => Some(*b),
-                _ => None,
-            }))),
-            _ => Arc::new(StringArray::from_iter_values(labels.iter().map(|l| l.to_string()))),
+            DataType::Boolean => {
+                Arc::new(BooleanArray::from_iter(labels.iter().map(|l| match l {
+                    ClassLabel::Boolean(b) => Some(*b),
+                    _ => None,
+                })))
+            }
+            _ => Arc::new(StringArray::from_iter_values(
+                labels.iter().map(|l| l.to_string()),
+            )),
         }
     }
 
@@ -138,7 +167,12 @@ impl Scores<'_> {
         let k = self.spec.classes.len();
         let field = Arc::new(Field::new_list_field(DataType::Float64, true));
         let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(k, self.rows));
-        Arc::new(ListArray::new(field, offsets, Arc::new(Float64Array::from(self.outputs.clone())), None))
+        Arc::new(ListArray::new(
+            field,
+            offsets,
+            Arc::new(Float64Array::from(self.outputs.clone())),
+            None,
+        ))
     }
 
     /// Per class, the probability of each row (class-major), for metrics.
@@ -146,7 +180,13 @@ impl Scores<'_> {
         match self.spec.classes.len() {
             2 if class == 1 => self.outputs.clone(),
             2 => self.outputs.iter().map(|p| 1.0 - p).collect(),
-            k => self.outputs.iter().skip(class).step_by(k).copied().collect(),
+            k => self
+                .outputs
+                .iter()
+                .skip(class)
+                .step_by(k)
+                .copied()
+                .collect(),
         }
     }
 }

@@ -78,12 +78,21 @@ pub fn split_model_statements(sql: &str) -> Result<Option<Vec<Piece>>, SqlError>
     let mut pieces = Vec::new();
     let mut found = false;
     for statement in tokens.split(|t| t.token == Token::SemiColon) {
-        let words: Vec<&TokenWithSpan> = statement.iter().filter(|t| !is_trivia(&t.token)).collect();
+        let words: Vec<&TokenWithSpan> =
+            statement.iter().filter(|t| !is_trivia(&t.token)).collect();
         let Some(first) = words.first() else { continue };
         let text = offsets.text(first, words[words.len() - 1], sql);
         if is_model_statement(&words) {
             found = true;
-            pieces.push(Piece::Model(Parser { words: &words, at: 0, sql, offsets: &offsets }.statement()?));
+            pieces.push(Piece::Model(
+                Parser {
+                    words: &words,
+                    at: 0,
+                    sql,
+                    offsets: &offsets,
+                }
+                .statement()?,
+            ));
         } else {
             pieces.push(Piece::Sql(text.to_string()));
         }
@@ -103,7 +112,11 @@ fn keyword(token: &Token) -> Option<String> {
 }
 
 fn is_model_statement(words: &[&TokenWithSpan]) -> bool {
-    let keywords: Vec<String> = words.iter().take(4).filter_map(|t| keyword(&t.token)).collect();
+    let keywords: Vec<String> = words
+        .iter()
+        .take(4)
+        .filter_map(|t| keyword(&t.token))
+        .collect();
     let starts = |prefix: &[&str]| {
         keywords.len() >= prefix.len() && keywords.iter().zip(prefix).all(|(k, p)| k == p)
     };
@@ -164,8 +177,13 @@ impl Parser<'_> {
     }
 
     fn error(&self, expected: &str) -> SqlError {
-        let found = self.peek().map_or("end of statement".to_string(), |t| format!("\"{t}\""));
-        SqlError::new(sqlstate::SYNTAX_ERROR, format!("expected {expected}, found {found}"))
+        let found = self
+            .peek()
+            .map_or("end of statement".to_string(), |t| format!("\"{t}\""));
+        SqlError::new(
+            sqlstate::SYNTAX_ERROR,
+            format!("expected {expected}, found {found}"),
+        )
     }
 
     fn accept(&mut self, word: &str) -> bool {
@@ -178,7 +196,11 @@ impl Parser<'_> {
     }
 
     fn expect(&mut self, word: &str) -> Result<(), SqlError> {
-        if self.accept(word) { Ok(()) } else { Err(self.error(word)) }
+        if self.accept(word) {
+            Ok(())
+        } else {
+            Err(self.error(word))
+        }
     }
 
     fn expect_token(&mut self, token: Token, what: &str) -> Result<(), SqlError> {
@@ -258,7 +280,11 @@ impl Parser<'_> {
                 None
             };
             self.end()?;
-            return Ok(ModelStatement::AlterStage { name, stage, version });
+            return Ok(ModelStatement::AlterStage {
+                name,
+                stage,
+                version,
+            });
         }
         self.expect("CREATE")?;
         let or_replace = self.accept("OR");
@@ -270,7 +296,9 @@ impl Parser<'_> {
         let mut options = Vec::new();
         let mut source = None;
         if self.accept("FROM") {
-            source = Some(ModelSource::Import(self.string("a model directory path in quotes")?));
+            source = Some(ModelSource::Import(
+                self.string("a model directory path in quotes")?,
+            ));
         }
         if self.accept("OPTIONS") {
             options = self.options()?;
@@ -291,7 +319,12 @@ impl Parser<'_> {
                 ModelSource::Query(self.offsets.text(first, last, self.sql).to_string())
             }
         };
-        Ok(ModelStatement::Create { name, or_replace, options, source })
+        Ok(ModelStatement::Create {
+            name,
+            or_replace,
+            options,
+            source,
+        })
     }
 
     fn options(&mut self) -> Result<Vec<(String, OptionValue)>, SqlError> {
@@ -328,7 +361,11 @@ impl Parser<'_> {
             self.at += 1;
         }
         match self.next().cloned() {
-            Some(Token::Number(n, _)) => Ok(OptionValue::Number(if negative { format!("-{n}") } else { n })),
+            Some(Token::Number(n, _)) => Ok(OptionValue::Number(if negative {
+                format!("-{n}")
+            } else {
+                n
+            })),
             Some(Token::SingleQuotedString(text)) if !negative => Ok(OptionValue::Text(text)),
             Some(Token::Word(word)) if !negative && word.value.eq_ignore_ascii_case("true") => {
                 Ok(OptionValue::Boolean(true))
@@ -337,7 +374,11 @@ impl Parser<'_> {
                 Ok(OptionValue::Boolean(false))
             }
             Some(open @ (Token::LBracket | Token::LParen)) if !negative => {
-                let close = if open == Token::LBracket { Token::RBracket } else { Token::RParen };
+                let close = if open == Token::LBracket {
+                    Token::RBracket
+                } else {
+                    Token::RParen
+                };
                 let mut items = Vec::new();
                 if self.peek() == Some(&close) {
                     self.at += 1;
@@ -368,12 +409,17 @@ mod tests {
     use super::*;
 
     fn pieces(sql: &str) -> Vec<Piece> {
-        split_model_statements(sql).unwrap().expect("has a model statement")
+        split_model_statements(sql)
+            .unwrap()
+            .expect("has a model statement")
     }
 
     #[test]
     fn plain_sql_is_left_to_the_sql_parser() {
-        assert_eq!(split_model_statements("SELECT 1; SELECT 'create model x'").unwrap(), None);
+        assert_eq!(
+            split_model_statements("SELECT 1; SELECT 'create model x'").unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -383,13 +429,25 @@ mod tests {
                    hidden_units = [32, 16]) AS SELECT a, 'x;y' AS b FROM t WHERE c > -1";
         let got = pieces(sql);
         assert_eq!(got[0], Piece::Sql("SELECT 1".into()));
-        let Piece::Model(ModelStatement::Create { name, or_replace, options, source }) = &got[1] else {
+        let Piece::Model(ModelStatement::Create {
+            name,
+            or_replace,
+            options,
+            source,
+        }) = &got[1]
+        else {
             panic!("{got:?}")
         };
         assert_eq!(name, "churn");
         assert!(or_replace);
-        assert_eq!(options[1].1, OptionValue::List(vec![OptionValue::Text("churned".into())]));
-        assert_eq!(options[2], ("l2_reg".into(), OptionValue::Number("0.01".into())));
+        assert_eq!(
+            options[1].1,
+            OptionValue::List(vec![OptionValue::Text("churned".into())])
+        );
+        assert_eq!(
+            options[2],
+            ("l2_reg".into(), OptionValue::Number("0.01".into()))
+        );
         assert_eq!(options[3].1, OptionValue::Boolean(false));
         assert_eq!(
             *source,
@@ -411,7 +469,13 @@ mod tests {
                 version: Some(3)
             })
         );
-        assert_eq!(got[1], Piece::Model(ModelStatement::Drop { name: "m".into(), if_exists: true }));
+        assert_eq!(
+            got[1],
+            Piece::Model(ModelStatement::Drop {
+                name: "m".into(),
+                if_exists: true
+            })
+        );
         assert_eq!(got[2], Piece::Model(ModelStatement::Show));
         assert_eq!(
             got[3],

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::array::{
+    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::TableType;
@@ -41,7 +43,10 @@ impl TableProvider for ReadOnly {
         self.0.scan(state, projection, filters, limit).await
     }
 
-    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
         self.0.supports_filters_pushdown(filters)
     }
 }
@@ -78,11 +83,28 @@ impl RegistryTable {
         let columns: Vec<ArrayRef> = match self.view {
             RegistryView::ModelVersions => vec![
                 text(versions.iter().map(|(r, _)| r.model.clone()).collect()),
-                Arc::new(Int64Array::from_iter_values(versions.iter().map(|(r, _)| r.version))),
+                Arc::new(Int64Array::from_iter_values(
+                    versions.iter().map(|(r, _)| r.version),
+                )),
                 text(versions.iter().map(|(_, s)| s.name().to_string()).collect()),
-                text(versions.iter().map(|(r, _)| r.model_type.name().to_string()).collect()),
-                text(versions.iter().map(|(r, _)| r.digests.weights.clone()).collect()),
-                stamps(versions.iter().map(|(r, _)| r.created_at.timestamp_micros()).collect()),
+                text(
+                    versions
+                        .iter()
+                        .map(|(r, _)| r.model_type.name().to_string())
+                        .collect(),
+                ),
+                text(
+                    versions
+                        .iter()
+                        .map(|(r, _)| r.digests.weights.clone())
+                        .collect(),
+                ),
+                stamps(
+                    versions
+                        .iter()
+                        .map(|(r, _)| r.created_at.timestamp_micros())
+                        .collect(),
+                ),
                 text(versions.iter().map(|(r, _)| r.created_by.clone()).collect()),
                 text(versions.iter().map(|(r, _)| r.label.clone()).collect()),
                 text(
@@ -104,12 +126,20 @@ impl RegistryTable {
                         .map(|(r, _)| serde_json::to_string(&r.metrics).unwrap_or_default())
                         .collect(),
                 ),
-                Arc::new(StringArray::from(versions.iter().map(|(r, _)| r.run_id.clone()).collect::<Vec<_>>())),
-                Arc::new(Int64Array::from_iter_values(versions.iter().map(|(r, _)| r.training_rows))),
+                Arc::new(StringArray::from(
+                    versions
+                        .iter()
+                        .map(|(r, _)| r.run_id.clone())
+                        .collect::<Vec<_>>(),
+                )),
+                Arc::new(Int64Array::from_iter_values(
+                    versions.iter().map(|(r, _)| r.training_rows),
+                )),
                 text(versions.iter().map(|(r, _)| r.source.clone()).collect()),
             ],
             RegistryView::Models => {
-                let mut names: Vec<String> = versions.iter().map(|(r, _)| r.model.clone()).collect();
+                let mut names: Vec<String> =
+                    versions.iter().map(|(r, _)| r.model.clone()).collect();
                 names.sort();
                 names.dedup();
                 let of = |name: &String| {
@@ -117,31 +147,56 @@ impl RegistryTable {
                     versions.iter().filter(move |(r, _)| r.model == name)
                 };
                 let stage_version = |name: &String, stage: Stage| {
-                    of(name).filter(|(_, s)| *s == stage).map(|(r, _)| r.version).max()
+                    of(name)
+                        .filter(|(_, s)| *s == stage)
+                        .map(|(r, _)| r.version)
+                        .max()
                 };
                 let latest = |name: &String| of(name).max_by_key(|(r, _)| r.version);
                 vec![
                     text(names.clone()),
-                    Arc::new(Int64Array::from_iter_values(names.iter().map(|n| of(n).count() as i64))),
-                    Arc::new(Int64Array::from_iter(names.iter().map(|n| latest(n).map(|(r, _)| r.version)))),
-                    Arc::new(Int64Array::from_iter(names.iter().map(|n| stage_version(n, Stage::Production)))),
-                    Arc::new(Int64Array::from_iter(names.iter().map(|n| stage_version(n, Stage::Staging)))),
+                    Arc::new(Int64Array::from_iter_values(
+                        names.iter().map(|n| of(n).count() as i64),
+                    )),
+                    Arc::new(Int64Array::from_iter(
+                        names.iter().map(|n| latest(n).map(|(r, _)| r.version)),
+                    )),
+                    Arc::new(Int64Array::from_iter(
+                        names.iter().map(|n| stage_version(n, Stage::Production)),
+                    )),
+                    Arc::new(Int64Array::from_iter(
+                        names.iter().map(|n| stage_version(n, Stage::Staging)),
+                    )),
                     text(
                         names
                             .iter()
-                            .map(|n| latest(n).map(|(r, _)| r.model_type.name().to_string()).unwrap_or_default())
+                            .map(|n| {
+                                latest(n)
+                                    .map(|(r, _)| r.model_type.name().to_string())
+                                    .unwrap_or_default()
+                            })
                             .collect(),
                     ),
                     stamps(
                         names
                             .iter()
-                            .map(|n| of(n).map(|(r, _)| r.created_at.timestamp_micros()).min().unwrap_or(0))
+                            .map(|n| {
+                                of(n)
+                                    .map(|(r, _)| r.created_at.timestamp_micros())
+                                    .min()
+                                    .unwrap_or(0)
+                            })
                             .collect(),
                     ),
                     stamps(
                         names
                             .iter()
-                            .map(|n| of(n).map(|(r, _)| r.created_at.timestamp_micros()).max().unwrap_or(0))
+                            .map(|n| {
+                                of(n)
+                                    .map(|(r, _)| r.created_at.timestamp_micros())
+                                    .max()
+                                    .unwrap_or(0)
+                            })
                             .collect(),
                     ),
                 ]
@@ -201,6 +256,10 @@ impl TableProvider for RegistryTable {
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let batch = self.batch()?;
-        Ok(MemorySourceConfig::try_new_exec(&[vec![batch]], self.schema(), projection.cloned())?)
+        Ok(MemorySourceConfig::try_new_exec(
+            &[vec![batch]],
+            self.schema(),
+            projection.cloned(),
+        )?)
     }
 }

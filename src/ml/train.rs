@@ -21,16 +21,21 @@ pub struct Inputs {
 impl Inputs {
     /// The rows as a contiguous (rows × width) tensor.
     fn tensor(&self, device: &Device) -> Result<Tensor, MlError> {
-        Ok(Tensor::from_slice(&self.columns, (self.width, self.rows), device)?
-            .t()?
-            .contiguous()?)
+        Ok(
+            Tensor::from_slice(&self.columns, (self.width, self.rows), device)?
+                .t()?
+                .contiguous()?,
+        )
     }
 }
 
 /// What the model learns to produce for each row.
 pub enum Targets {
     /// Class indices into the model's sorted classes.
-    Classes { indices: Vec<u32>, count: usize },
+    Classes {
+        indices: Vec<u32>,
+        count: usize,
+    },
     Values(Vec<f64>),
 }
 
@@ -109,7 +114,10 @@ fn least_squares(
     let weight = Tensor::from_slice(&solution[1..], (1, inputs.width), device)?;
     let bias = Tensor::from_slice(&solution[..1], 1, device)?;
     let loss = |inputs: &Inputs, targets: &Targets| -> Result<f64, MlError> {
-        let predicted = inputs.tensor(device)?.matmul(&weight.t()?)?.broadcast_add(&bias)?;
+        let predicted = inputs
+            .tensor(device)?
+            .matmul(&weight.t()?)?
+            .broadcast_add(&bias)?;
         let residual = (predicted - values_tensor(targets, device)?)?;
         Ok(residual.sqr()?.mean_all()?.to_scalar::<f64>()?)
     };
@@ -121,7 +129,11 @@ fn least_squares(
     progress(iteration)?;
     let spec = layer_spec(0, Activation::Identity);
     let tensors = HashMap::from([(spec.weight.clone(), weight), (spec.bias.clone(), bias)]);
-    Ok(Trained { tensors, layers: vec![spec], iterations: vec![iteration] })
+    Ok(Trained {
+        tensors,
+        layers: vec![spec],
+        iterations: vec![iteration],
+    })
 }
 
 /// A small deterministic generator (SplitMix64) for initial weights and batch order, so that
@@ -168,9 +180,14 @@ impl Network {
                 (_, false) => (6.0 / input as f64).sqrt(),
                 (_, true) => (6.0 / (input + output) as f64).sqrt(),
             };
-            let values: Vec<f64> =
-                (0..input * output).map(|_| (2.0 * rng.uniform() - 1.0) * limit).collect();
-            weights.push(Var::from_tensor(&Tensor::from_vec(values, (output, input), device)?)?);
+            let values: Vec<f64> = (0..input * output)
+                .map(|_| (2.0 * rng.uniform() - 1.0) * limit)
+                .collect();
+            weights.push(Var::from_tensor(&Tensor::from_vec(
+                values,
+                (output, input),
+                device,
+            )?)?);
             biases.push(Var::zeros(output, DType::F64, device)?);
         }
         Ok(Self { weights, biases })
@@ -179,7 +196,9 @@ impl Network {
     fn forward(&self, x: &Tensor) -> Result<Tensor, MlError> {
         let mut x = x.clone();
         for (i, (weight, bias)) in self.weights.iter().zip(&self.biases).enumerate() {
-            x = x.matmul(&weight.as_tensor().t()?)?.broadcast_add(bias.as_tensor())?;
+            x = x
+                .matmul(&weight.as_tensor().t()?)?
+                .broadcast_add(bias.as_tensor())?;
             if i + 1 < self.weights.len() {
                 x = x.relu()?;
             }
@@ -236,19 +255,34 @@ fn prepare(
     let (targets_tensor, weights) = match (targets, loss) {
         (Targets::Classes { indices, .. }, Loss::CrossEntropy) => (
             Tensor::from_slice(indices, (indices.len(), 1), device)?,
-            indices.iter().map(|&c| class_weights.map_or(1.0, |w| w[c as usize])).collect(),
+            indices
+                .iter()
+                .map(|&c| class_weights.map_or(1.0, |w| w[c as usize]))
+                .collect(),
         ),
         (Targets::Classes { indices, .. }, _) => (
             values_tensor(targets, device)?,
-            indices.iter().map(|&c| class_weights.map_or(1.0, |w| w[c as usize])).collect(),
+            indices
+                .iter()
+                .map(|&c| class_weights.map_or(1.0, |w| w[c as usize]))
+                .collect(),
         ),
         (Targets::Values(values), _) => (values_tensor(targets, device)?, vec![1.0; values.len()]),
     };
     let rows = inputs.rows;
-    Ok(Prepared { x, targets: targets_tensor, weights: Tensor::from_vec(weights, rows, device)? })
+    Ok(Prepared {
+        x,
+        targets: targets_tensor,
+        weights: Tensor::from_vec(weights, rows, device)?,
+    })
 }
 
-fn mean_loss(network: &Network, data: &Prepared, rows: &Tensor, loss: Loss) -> Result<Tensor, MlError> {
+fn mean_loss(
+    network: &Network,
+    data: &Prepared,
+    rows: &Tensor,
+    loss: Loss,
+) -> Result<Tensor, MlError> {
     let x = data.x.index_select(rows, 0)?;
     let targets = data.targets.index_select(rows, 0)?;
     let weights = data.weights.index_select(rows, 0)?;
@@ -276,10 +310,20 @@ fn gradient_descent(
                 indices.iter().for_each(|&c| counts[c as usize] += 1);
                 counts
                     .iter()
-                    .map(|&n| if n == 0 { 0.0 } else { indices.len() as f64 / (*count * n) as f64 })
+                    .map(|&n| {
+                        if n == 0 {
+                            0.0
+                        } else {
+                            indices.len() as f64 / (*count * n) as f64
+                        }
+                    })
                     .collect::<Vec<_>>()
             });
-            if *count == 2 { (Loss::Logistic, 1, weights) } else { (Loss::CrossEntropy, *count, weights) }
+            if *count == 2 {
+                (Loss::Logistic, 1, weights)
+            } else {
+                (Loss::CrossEntropy, *count, weights)
+            }
         }
         Targets::Values(_) => (Loss::Squared, 1, None),
     };
@@ -292,7 +336,11 @@ fn gradient_descent(
     variables.extend(network.biases.iter().cloned());
     let mut optimizer = AdamW::new(
         variables,
-        ParamsAdamW { lr: options.learn_rate, weight_decay: 0.0, ..ParamsAdamW::default() },
+        ParamsAdamW {
+            lr: options.learn_rate,
+            weight_decay: 0.0,
+            ..ParamsAdamW::default()
+        },
     )?;
     let data = prepare(inputs, targets, loss, class_weights.as_deref(), device)?;
     let eval_data = eval
@@ -312,15 +360,22 @@ fn gradient_descent(
                 + (network.penalty()? * (options.l2_reg / 2.0))?)?;
             optimizer.backward_step(&objective)?;
         }
-        let training_loss =
-            full_loss(&network, &data, loss)? + options.l2_reg / 2.0 * network.penalty()?.to_scalar::<f64>()?;
+        let training_loss = full_loss(&network, &data, loss)?
+            + options.l2_reg / 2.0 * network.penalty()?.to_scalar::<f64>()?;
         if !training_loss.is_finite() {
             return Err(MlError::invalid(format!(
                 "training diverged at iteration {number} (loss {training_loss}); lower learn_rate"
             )));
         }
-        let eval_loss = eval_data.as_ref().map(|d| full_loss(&network, d, loss)).transpose()?;
-        let iteration = Iteration { number, training_loss, eval_loss };
+        let eval_loss = eval_data
+            .as_ref()
+            .map(|d| full_loss(&network, d, loss))
+            .transpose()?;
+        let iteration = Iteration {
+            number,
+            training_loss,
+            eval_loss,
+        };
         progress(iteration)?;
         iterations.push(iteration);
         if options.early_stop && converged(&iterations, options.min_rel_progress) {
@@ -331,12 +386,23 @@ fn gradient_descent(
     let mut layers = Vec::new();
     let count = network.weights.len();
     for (i, (weight, bias)) in network.weights.iter().zip(&network.biases).enumerate() {
-        let spec = layer_spec(i, if i + 1 < count { Activation::Relu } else { Activation::Identity });
+        let spec = layer_spec(
+            i,
+            if i + 1 < count {
+                Activation::Relu
+            } else {
+                Activation::Identity
+            },
+        );
         tensors.insert(spec.weight.clone(), weight.as_tensor().detach());
         tensors.insert(spec.bias.clone(), bias.as_tensor().detach());
         layers.push(spec);
     }
-    Ok(Trained { tensors, layers, iterations })
+    Ok(Trained {
+        tensors,
+        layers,
+        iterations,
+    })
 }
 
 /// Iterations to look back over when judging progress.
@@ -380,24 +446,49 @@ mod tests {
     #[test]
     fn least_squares_recovers_an_exact_line() {
         // y = 3 + 2x exactly.
-        let inputs = Inputs { columns: vec![-1.0, 0.0, 1.0, 2.0], width: 1, rows: 4 };
+        let inputs = Inputs {
+            columns: vec![-1.0, 0.0, 1.0, 2.0],
+            width: 1,
+            rows: 4,
+        };
         let targets = Targets::Values(vec![1.0, 3.0, 5.0, 7.0]);
-        let trained =
-            train(&options(ModelType::LinearReg), (&inputs, &targets), None, &mut |_| Ok(())).unwrap();
-        let weight: Vec<f64> = trained.tensors["layers.0.weight"].flatten_all().unwrap().to_vec1().unwrap();
+        let trained = train(
+            &options(ModelType::LinearReg),
+            (&inputs, &targets),
+            None,
+            &mut |_| Ok(()),
+        )
+        .unwrap();
+        let weight: Vec<f64> = trained.tensors["layers.0.weight"]
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
         let bias: Vec<f64> = trained.tensors["layers.0.bias"].to_vec1().unwrap();
         assert!((weight[0] - 2.0).abs() < 1e-12 && (bias[0] - 3.0).abs() < 1e-12);
     }
 
     #[test]
     fn logistic_regression_separates_two_classes_and_reports_each_iteration() {
-        let inputs = Inputs { columns: vec![-2.0, -1.0, 1.0, 2.0], width: 1, rows: 4 };
-        let targets = Targets::Classes { indices: vec![0, 0, 1, 1], count: 2 };
+        let inputs = Inputs {
+            columns: vec![-2.0, -1.0, 1.0, 2.0],
+            width: 1,
+            rows: 4,
+        };
+        let targets = Targets::Classes {
+            indices: vec![0, 0, 1, 1],
+            count: 2,
+        };
         let mut seen = 0;
-        let trained = train(&options(ModelType::LogisticReg), (&inputs, &targets), None, &mut |i| {
-            seen = i.number;
-            Ok(())
-        })
+        let trained = train(
+            &options(ModelType::LogisticReg),
+            (&inputs, &targets),
+            None,
+            &mut |i| {
+                seen = i.number;
+                Ok(())
+            },
+        )
         .unwrap();
         assert_eq!(seen, 300);
         let first = trained.iterations[0].training_loss;
@@ -407,11 +498,27 @@ mod tests {
 
     #[test]
     fn a_progress_error_stops_training() {
-        let inputs = Inputs { columns: vec![-1.0, 1.0], width: 1, rows: 2 };
-        let targets = Targets::Classes { indices: vec![0, 1], count: 2 };
-        let err = train(&options(ModelType::LogisticReg), (&inputs, &targets), None, &mut |i| {
-            if i.number == 3 { Err(MlError::Canceled("stop".into())) } else { Ok(()) }
-        });
+        let inputs = Inputs {
+            columns: vec![-1.0, 1.0],
+            width: 1,
+            rows: 2,
+        };
+        let targets = Targets::Classes {
+            indices: vec![0, 1],
+            count: 2,
+        };
+        let err = train(
+            &options(ModelType::LogisticReg),
+            (&inputs, &targets),
+            None,
+            &mut |i| {
+                if i.number == 3 {
+                    Err(MlError::Canceled("stop".into()))
+                } else {
+                    Ok(())
+                }
+            },
+        );
         assert!(matches!(err, Err(MlError::Canceled(_))));
     }
 }

@@ -39,10 +39,10 @@ use crate::ml::execute::{created_schema, show_models_schema};
 use crate::ml::statement::{ModelStatement, Piece, split_model_statements};
 use datafusion_postgres::Parser;
 use datafusion_postgres::arrow_pg::datatypes::arrow_schema_to_pg_fields;
+use datafusion_postgres::pgwire::api::Type;
 use datafusion_postgres::pgwire::api::portal::Format;
 use datafusion_postgres::pgwire::api::results::FieldInfo;
 use datafusion_postgres::pgwire::api::stmt::{QueryParser, StoredStatement};
-use datafusion_postgres::pgwire::api::Type;
 use datafusion_postgres::pgwire::messages::extendedquery::ParseComplete;
 use futures::SinkExt;
 
@@ -187,11 +187,7 @@ impl QueryParser for QuiverParser {
             Some(ModelStatement::Show) => show_models_schema(),
             _ => return Ok(vec![]),
         };
-        Ok(arrow_schema_to_pg_fields(
-            &schema,
-            column_format.unwrap_or(&Format::UnifiedText),
-            None,
-        )?)
+        arrow_schema_to_pg_fields(&schema, column_format.unwrap_or(&Format::UnifiedText), None)
     }
 }
 
@@ -260,9 +256,12 @@ impl ExtendedQueryHandler for PanicSafeExtended {
             && let Some(statement) = model_statement(text)?
         {
             return guarded(async {
-                let outcome = with_notices(client, self.engine.execute(EngineStatement::Model(statement)))
-                    .await
-                    .map_err(wire_error)?;
+                let outcome = with_notices(
+                    client,
+                    self.engine.execute(EngineStatement::Model(statement)),
+                )
+                .await
+                .map_err(wire_error)?;
                 outcome_response(outcome, &portal.result_column_format, &*client).await
             })
             .await;

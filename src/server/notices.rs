@@ -22,7 +22,13 @@ where
 {
     let (sender, mut receiver) = mpsc::unbounded_channel();
     let user = client.metadata().get(METADATA_USER).cloned();
-    let running = session::scope(StatementSession { user, notices: Some(sender) }, work);
+    let running = session::scope(
+        StatementSession {
+            user,
+            notices: Some(sender),
+        },
+        work,
+    );
     tokio::pin!(running);
     loop {
         tokio::select! {
@@ -43,5 +49,7 @@ where
 {
     let notice = NoticeResponse::from(ErrorInfo::new("NOTICE".into(), "00000".into(), message));
     // A client that cannot take a notice will fail on the result too; nothing to do here.
-    let _ = client.send(PgWireBackendMessage::NoticeResponse(notice)).await;
+    let _ = client
+        .send(PgWireBackendMessage::NoticeResponse(notice))
+        .await;
 }

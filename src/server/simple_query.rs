@@ -18,8 +18,8 @@ use futures::{FutureExt, Sink};
 
 use super::copy_in::begin_copy_in;
 use super::in_flight::InFlight;
-use super::responses::{classify_wire_error, error_info, outcome_response};
 use super::notices::with_notices;
+use super::responses::{classify_wire_error, error_info, outcome_response};
 use crate::engine::{Engine, EngineStatement, copy_from_stdin_target, panic_error};
 use crate::error::classify;
 

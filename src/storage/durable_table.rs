@@ -16,6 +16,7 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan};
 use deltalake::DeltaTable;
 use deltalake::kernel::transaction::CommitProperties;
@@ -203,11 +204,21 @@ impl TableProvider for DurableTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        self.store
-            .snapshot()
-            .scan
-            .scan(state, projection, filters, limit)
-            .await
+        let scan = self.store.snapshot().scan;
+        // Delta's scan ignores the limit when it reads no columns (`SELECT 1 FROM t LIMIT 1`),
+        // while DataFusion drops its own LIMIT once the scan took it: read one column and
+        // project it away instead.
+        if limit.is_some()
+            && projection.is_some_and(Vec::is_empty)
+            && !self.schema.fields().is_empty()
+        {
+            let plan = scan.scan(state, Some(&vec![0]), filters, limit).await?;
+            return Ok(Arc::new(ProjectionExec::try_new(
+                Vec::<ProjectionExpr>::new(),
+                plan,
+            )?));
+        }
+        scan.scan(state, projection, filters, limit).await
     }
 
     fn supports_filters_pushdown(

@@ -3,7 +3,7 @@
 
     python3 tests/oracle/models_oracle.py
 
-reads the data sets in ``<repo>/../shared/data/`` (breast_cancer.csv,
+reads the data sets in ``<repo>/tests/data/`` (copies of ../shared/data) (breast_cancer.csv,
 diabetes.csv, iris.csv, digits.csv) and writes, under
 tests/oracle/golden/models/:
 
@@ -45,7 +45,7 @@ from sklearn.preprocessing import StandardScaler
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 HERE = Path(__file__).resolve().parent
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 OUTDIR = HERE / "golden" / "models"
 
 SPLIT_SEED = 42

@@ -1,0 +1,446 @@
+//! Models in SQL over pgwire, checked against scikit-learn (tests/oracle/models_oracle.py wrote
+//! the golden files): training, scoring, the registry, import, restarts and bad input.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{Server, sqlstate, temp_data_dir};
+use serde_json::Value;
+use tokio_postgres::Client;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn golden(name: &str) -> Value {
+    let path = repo().join("tests/oracle/golden/models").join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn ids(value: &Value) -> String {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Loads `tests/data/<file>.csv` as a durable table and splits it into `<name>_train` and
+/// `<name>_test` by the oracle's test ids.
+async fn load_split(client: &Client, name: &str, file: &str, test_ids: &str) {
+    let path = repo().join("tests/data").join(format!("{file}.csv"));
+    client
+        .batch_execute(&format!(
+            "CREATE EXTERNAL TABLE {name}_csv STORED AS CSV LOCATION '{}' OPTIONS ('format.has_header' 'true');
+             CREATE TABLE {name} AS SELECT * FROM {name}_csv;
+             CREATE TABLE {name}_train AS SELECT * FROM {name} WHERE id NOT IN ({test_ids});
+             CREATE TABLE {name}_test AS SELECT * FROM {name} WHERE id IN ({test_ids});",
+            path.display()
+        ))
+        .await
+        .unwrap();
+}
+
+async fn floats(client: &Client, sql: &str) -> Vec<f64> {
+    client
+        .query(sql, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<_, f64>(0))
+        .collect()
+}
+
+#[tokio::test]
+async fn logistic_regression_matches_scikit_learn_and_survives_a_restart() {
+    let (_guard, dir) = temp_data_dir();
+    let server = Server::start(&dir);
+    let client = server.connect().await;
+    let oracle = golden("breast_cancer.json");
+    load_split(&client, "bc", "breast_cancer", &ids(&oracle["test_ids"])).await;
+    let features = strings(&oracle["features"]).join(", ");
+    let l2 = oracle["l2_reg_equivalent"].as_f64().unwrap();
+    let created = client
+        .query_one(
+            &format!(
+                "CREATE MODEL cancer OPTIONS (model_type = 'logistic_reg', input_label_cols = ['target'], \
+                 l2_reg = {l2}, max_iterations = 500, learn_rate = 0.1, early_stop = false, \
+                 data_split_method = 'no_split') AS SELECT {features}, target FROM bc_train"
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.get::<_, &str>("model"), "cancer");
+    assert_eq!(created.get::<_, i64>("version"), 1);
+    let auc_sql =
+        format!("SELECT roc_auc(predict_proba('cancer', {features}), target = 1) FROM bc_test");
+    let auc = floats(&client, &auc_sql).await[0];
+    let sklearn = oracle["sklearn_test_roc_auc"].as_f64().unwrap();
+    assert!(
+        (auc - sklearn).abs() <= 0.005,
+        "hold-out AUC {auc} vs scikit-learn {sklearn}"
+    );
+
+    let scores_sql = format!("SELECT predict_proba('cancer', {features}) FROM bc ORDER BY id");
+    let before = floats(&client, &scores_sql).await;
+    let through_ml_predict = floats(
+        &client,
+        "SELECT predicted_target_probability FROM ml_predict('cancer', 'SELECT * FROM bc') ORDER BY id",
+    )
+    .await;
+    assert_eq!(
+        before, through_ml_predict,
+        "predict_proba and ml_predict disagree"
+    );
+    let evaluated = client
+        .query_one(
+            "SELECT roc_auc, accuracy FROM ml_evaluate('cancer', 'SELECT * FROM bc_test')",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!((evaluated.get::<_, f64>(0) - auc).abs() < 1e-12);
+
+    drop(client);
+    server.stop();
+    let server = Server::start(&dir);
+    let client = server.connect().await;
+    let after = floats(&client, &scores_sql).await;
+    assert!(
+        before
+            .iter()
+            .zip(&after)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "scores changed across a restart"
+    );
+    let version = client
+        .query_one(
+            "SELECT version, stage, model_type FROM ml.model_versions WHERE model = 'cancer'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(version.get::<_, i64>(0), 1);
+    assert_eq!(version.get::<_, &str>(1), "None");
+    assert_eq!(version.get::<_, &str>(2), "logistic_reg");
+    server.stop();
+}
+
+#[tokio::test]
+async fn linear_regression_equals_scikit_learn_least_squares() {
+    let (_guard, dir) = temp_data_dir();
+    let server = Server::start(&dir);
+    let client = server.connect().await;
+    let oracle = golden("diabetes.json");
+    load_split(&client, "diabetes", "diabetes", "0").await;
+    let features = strings(&oracle["features"]).join(", ");
+    client
+        .batch_execute(&format!(
+            "CREATE MODEL progression OPTIONS (model_type = 'linear_reg', input_label_cols = ['target']) \
+             AS SELECT {features}, target FROM diabetes"
+        ))
+        .await
+        .unwrap();
+    let rows = client
+        .query(
+            &format!("SELECT id, predict('progression', {features}) FROM diabetes ORDER BY id"),
+            &[],
+        )
+        .await
+        .unwrap();
+    let expected = oracle["predictions"].as_array().unwrap();
+    assert_eq!(rows.len(), expected.len());
+    for (row, pair) in rows.iter().zip(expected) {
+        assert_eq!(row.get::<_, i64>(0), pair[0].as_i64().unwrap());
+        let (got, want) = (row.get::<_, f64>(1), pair[1].as_f64().unwrap());
+        assert!(
+            (got - want).abs() <= 1e-6 * want.abs(),
+            "row {}: {got} vs {want}",
+            pair[0]
+        );
+    }
+    server.stop();
+}
+
+#[tokio::test]
+async fn multiclass_logistic_and_mlp_reach_their_hold_out_accuracy() {
+    let (_guard, dir) = temp_data_dir();
+    let server = Server::start(&dir);
+    let client = server.connect().await;
+    let iris = golden("iris.json");
+    load_split(&client, "iris", "iris", &ids(&iris["test_ids"])).await;
+    let features = strings(&iris["features"]).join(", ");
+    client
+        .batch_execute(&format!(
+            "CREATE MODEL iris OPTIONS (model_type = 'logistic_reg', input_label_cols = ['species'], \
+             max_iterations = 300, early_stop = false) AS SELECT {features}, species FROM iris_train"
+        ))
+        .await
+        .unwrap();
+    let accuracy = floats(
+        &client,
+        &format!("SELECT accuracy(predict('iris', {features}), species) FROM iris_test"),
+    )
+    .await[0];
+    assert!(accuracy >= 0.93, "iris hold-out accuracy {accuracy}");
+    let probabilities = client
+        .query_one(
+            &format!("SELECT predict_proba('iris', {features}) FROM iris_test LIMIT 1"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get::<_, Vec<f64>>(0);
+    assert_eq!(probabilities.len(), 3);
+    assert!((probabilities.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+
+    let digits = golden("digits.json");
+    load_split(&client, "digits", "digits", &ids(&digits["test_ids"])).await;
+    let pixels = strings(&digits["features"]).join(", ");
+    client
+        .batch_execute(&format!(
+            "CREATE MODEL digits OPTIONS (model_type = 'mlp_classifier', input_label_cols = ['target'], \
+             hidden_units = [64], max_iterations = 100, seed = 7) AS SELECT {pixels}, target FROM digits_train"
+        ))
+        .await
+        .unwrap();
+    let accuracy = floats(
+        &client,
+        &format!("SELECT accuracy(predict('digits', {pixels}), target) FROM digits_test"),
+    )
+    .await[0];
+    assert!(accuracy >= 0.95, "digits hold-out accuracy {accuracy}");
+    server.stop();
+}
+
+#[tokio::test]
+async fn an_imported_scikit_learn_mlp_gives_scikit_learns_probabilities() {
+    let (_guard, dir) = temp_data_dir();
+    let server = Server::start(&dir);
+    let client = server.connect().await;
+    load_split(&client, "iris", "iris", "0").await;
+    let model_dir = repo().join("tests/oracle/golden/models/iris_mlp");
+    client
+        .batch_execute(&format!(
+            "CREATE MODEL flowers FROM '{}'",
+            model_dir.display()
+        ))
+        .await
+        .unwrap();
+    let expected = golden("iris_mlp_expected.json");
+    let rows = client
+        .query(
+            "SELECT predict_proba('flowers', sepal_length, sepal_width, petal_length, petal_width), \
+             predict('flowers', sepal_length, sepal_width, petal_length, petal_width) FROM iris ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap();
+    for ((row, probabilities), label) in rows
+        .iter()
+        .zip(expected["probabilities"].as_array().unwrap())
+        .zip(expected["predictions"].as_array().unwrap())
+    {
+        let got: Vec<f64> = row.get(0);
+        for (g, want) in got.iter().zip(probabilities[1].as_array().unwrap()) {
+            assert!(
+                (g - want.as_f64().unwrap()).abs() < 1e-12,
+                "{got:?} vs {probabilities}"
+            );
+        }
+        assert_eq!(row.get::<_, &str>(1), label[1].as_str().unwrap());
+    }
+    server.stop();
+}
+
+#[tokio::test]
+async fn stages_events_and_drop_are_recorded() {
+    let (_guard, dir) = temp_data_dir();
+    let server = Server::start(&dir);
+    let client = server.connect().await;
+    client
+        .batch_execute(
+            "CREATE TABLE points AS SELECT x, CAST(x > 5 AS BIGINT) AS y FROM (VALUES (1.0), (2.0), (3.0), (4.0), (5.0), (6.0), (7.0), (8.0), (9.0), (10.0)) AS t(x);
+             CREATE MODEL m OPTIONS (model_type = 'logistic_reg', input_label_cols = ['y']) AS SELECT x, y FROM points;
+             CREATE OR REPLACE MODEL m OPTIONS (model_type = 'logistic_reg', input_label_cols = ['y'], max_iterations = 5) AS SELECT x, y FROM points;
+             ALTER MODEL m SET STAGE 'production' VERSION 1;
+             ALTER MODEL m SET STAGE 'production' VERSION 2;",
+        )
+        .await
+        .unwrap();
+    let stages: Vec<(i64, String)> = client
+        .query(
+            "SELECT version, stage FROM ml.model_versions WHERE model = 'm' ORDER BY version",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        stages,
+        vec![(1, "Archived".to_string()), (2, "Production".to_string())]
+    );
+    let used = client
+        .query_one(
+            "SELECT predict('m@1', 9.0) = predict('m', 9.0) FROM points LIMIT 1",
+            &[],
+        )
+        .await;
+    assert!(used.is_ok(), "{used:?}");
+    let events: Vec<String> = client
+        .query(
+            "SELECT event FROM ml.model_events WHERE model = 'm' ORDER BY seq",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "registered",
+            "registered",
+            "stage_changed",
+            "stage_changed",
+            "stage_changed"
+        ]
+    );
+    let runs = client
+        .query_one("SELECT count(*) FROM ml.runs WHERE model = 'm'", &[])
+        .await
+        .unwrap();
+    assert_eq!(runs.get::<_, i64>(0), 2);
+    let steps = client
+        .query_one(
+            "SELECT max(step) FROM ml.run_metrics WHERE name = 'training_loss'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(steps.get::<_, i64>(0) >= 5);
+    let shown = client.simple_query("SHOW MODELS").await.unwrap();
+    assert!(!shown.is_empty());
+    client.batch_execute("DROP MODEL m").await.unwrap();
+    let err = client
+        .query("SELECT predict('m', x) FROM points", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "42704", "{err}");
+    assert!(
+        client
+            .execute(
+                "INSERT INTO ml.model_events SELECT * FROM ml.model_events",
+                &[]
+            )
+            .await
+            .is_err()
+    );
+    server.stop();
+}
+
+#[tokio::test]
+async fn bad_input_gets_clear_errors_and_the_server_keeps_serving() {
+    let (_guard, dir) = temp_data_dir();
+    let server = Server::start(&dir);
+    let client = server.connect().await;
+    client
+        .batch_execute(
+            "CREATE TABLE t AS SELECT * FROM (VALUES (1.0, 'a', 0), (2.0, 'b', 1), (3.0, 'a', 0), (4.0, 'b', 1)) AS v(x, c, y);
+             CREATE MODEL ok OPTIONS (model_type = 'logistic_reg', input_label_cols = ['y']) AS SELECT x, c, y FROM t;",
+        )
+        .await
+        .unwrap();
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "SELECT predict('nope', x, c) FROM t",
+            "42704",
+            "does not exist",
+        ),
+        ("SELECT predict('ok', x) FROM t", "22023", "takes 2"),
+        ("SELECT predict('ok', c, x) FROM t", "22023", "must be"),
+        ("SELECT predict('ok', y, c) FROM t", "22023", "(x, c)"),
+        (
+            "SELECT predict('ok', CAST('NaN' AS DOUBLE), c) FROM t",
+            "22023",
+            "NaN",
+        ),
+        ("SELECT predict('ok@9', x, c) FROM t", "42704", "no version"),
+        (
+            "CREATE MODEL bad OPTIONS (model_type = 'logistic_reg', input_label_cols = ['missing']) AS SELECT x, y FROM t",
+            "42703",
+            "missing",
+        ),
+        (
+            "CREATE MODEL bad OPTIONS (model_type = 'logistic_reg', input_label_cols = ['y']) AS SELECT x, y FROM t WHERE x > 100",
+            "22023",
+            "no rows",
+        ),
+        (
+            "CREATE MODEL bad OPTIONS (model_type = 'logistic_reg', input_label_cols = ['y']) AS SELECT x, y FROM t WHERE y = 1",
+            "22023",
+            "single class",
+        ),
+        (
+            "CREATE MODEL bad OPTIONS (model_type = 'logistic_reg', max_iter = 3) AS SELECT x, y FROM t",
+            "22023",
+            "max_iter",
+        ),
+        (
+            "CREATE MODEL bad OPTIONS (model_type = 'linear_reg', input_label_cols = ['c']) AS SELECT x, c FROM t",
+            "22023",
+            "numeric label",
+        ),
+        (
+            "CREATE MODEL ok OPTIONS (model_type = 'logistic_reg', input_label_cols = ['y']) AS SELECT x, c, y FROM t",
+            "42710",
+            "already exists",
+        ),
+        (
+            "CREATE MODEL bad OPTIONS (model_type = 'linear_reg') AS SELECT x, y FROM t; SELECT 1",
+            "42703",
+            "label",
+        ),
+        (
+            "CREATE MODEL imported FROM '/nonexistent/model'",
+            "22023",
+            "cannot read",
+        ),
+    ];
+    for (sql, code, fragment) in cases {
+        let err = client.batch_execute(sql).await.unwrap_err();
+        assert_eq!(sqlstate(&err), *code, "{sql}: {err:?}");
+        let message = err
+            .as_db_error()
+            .map(|e| e.message().to_string())
+            .unwrap_or_default();
+        assert!(message.contains(fragment), "{sql}: {message}");
+    }
+    let still = client
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap();
+    assert_eq!(still.get::<_, i64>(0), 4);
+    let models = client
+        .query_one("SELECT count(*) FROM ml.models", &[])
+        .await
+        .unwrap();
+    assert_eq!(models.get::<_, i64>(0), 1);
+    server.stop();
+}
