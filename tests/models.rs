@@ -444,3 +444,179 @@ async fn bad_input_gets_clear_errors_and_the_server_keeps_serving() {
     assert_eq!(models.get::<_, i64>(0), 1);
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psql_shows_training_progress_and_cancel_registers_nothing() {
+    let (_guard, dir) = temp_data_dir();
+    let server = Server::start(&dir);
+    let client = server.connect().await;
+    load_split(&client, "digits", "digits", "0").await;
+    let output = std::process::Command::new("psql")
+        .args(["-X", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres"])
+        .args(["-p", &server.port.to_string()])
+        .args([
+            "-c",
+            "CREATE MODEL quick OPTIONS (model_type = 'logistic_reg', input_label_cols = ['target'], \
+             max_iterations = 3, early_stop = false) AS SELECT p3_3, p4_4, target FROM digits",
+        ])
+        .output()
+        .expect("run psql");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("NOTICE:  iteration 3/3: training loss"),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("quick"));
+
+    let cancel = client.cancel_token();
+    let training = tokio::spawn(async move {
+        client
+            .batch_execute(
+                "CREATE MODEL slow OPTIONS (model_type = 'mlp_classifier', input_label_cols = ['target'], \
+                 max_iterations = 100000, early_stop = false) AS SELECT * FROM digits",
+            )
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    cancel.cancel_query(tokio_postgres::NoTls).await.unwrap();
+    let err = tokio::time::timeout(std::time::Duration::from_secs(30), training)
+        .await
+        .expect("cancel stops training")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "57014", "{err:?}");
+    let client = server.connect().await;
+    let models: Vec<String> = client
+        .query("SELECT model FROM ml.models ORDER BY model", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(models, ["quick"]);
+    server.stop();
+}
+
+#[tokio::test]
+async fn model_drift_compares_new_data_with_the_training_profile() {
+    let (_guard, dir) = temp_data_dir();
+    let server = Server::start(&dir);
+    let client = server.connect().await;
+    let models = repo().join("tests/oracle/golden/models");
+    for name in ["drift_train", "drift_current"] {
+        client
+            .batch_execute(&format!(
+                "CREATE EXTERNAL TABLE {name} STORED AS CSV LOCATION '{}' OPTIONS ('format.has_header' 'true')",
+                models.join(format!("{name}.csv")).display()
+            ))
+            .await
+            .unwrap();
+    }
+    client
+        .batch_execute(
+            "CREATE MODEL watched OPTIONS (model_type = 'logistic_reg', input_label_cols = ['y'], \
+             data_split_method = 'no_split', max_iterations = 5) AS SELECT x, c, y FROM drift_train",
+        )
+        .await
+        .unwrap();
+    let rows = client
+        .query(
+            "SELECT column, kind, CAST(n_ref AS BIGINT), CAST(n_cur AS BIGINT), null_share_ref, null_share_cur, method, statistic, \
+             p_value, psi, threshold, drifted FROM model_drift('watched', 'SELECT * FROM drift_current')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let expected = golden("drift_expected.json");
+    let expected = expected["rows"]
+        .as_array()
+        .or_else(|| expected.as_array())
+        .unwrap()
+        .clone();
+    assert_eq!(rows.len(), expected.len());
+    let close = |got: f64, want: &Value, tolerance: f64| {
+        let want = want.as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= tolerance * want.abs().max(1e-300),
+            "{got} vs {want}"
+        );
+    };
+    for (row, want) in rows.iter().zip(&expected) {
+        assert_eq!(row.get::<_, &str>(0), want["column"].as_str().unwrap());
+        assert_eq!(row.get::<_, &str>(1), want["kind"].as_str().unwrap());
+        assert_eq!(row.get::<_, i64>(2), want["n_ref"].as_i64().unwrap());
+        assert_eq!(row.get::<_, i64>(3), want["n_cur"].as_i64().unwrap());
+        close(row.get(4), &want["null_share_ref"], 1e-12);
+        close(row.get(5), &want["null_share_cur"], 1e-12);
+        assert_eq!(row.get::<_, &str>(6), want["method"].as_str().unwrap());
+        close(row.get(7), &want["statistic"], 1e-9);
+        close(row.get(8), &want["p_value"], 1e-6);
+        close(row.get(9), &want["psi"], 1e-9);
+        close(row.get(10), &want["threshold"], 0.0);
+        assert_eq!(row.get::<_, bool>(11), want["drifted"].as_bool().unwrap());
+    }
+    server.stop();
+}
+
+#[test]
+fn the_readme_models_quickstart_runs() {
+    let (_guard, dir) = temp_data_dir();
+    let output = std::process::Command::new(common::QUIVER)
+        .current_dir(repo())
+        .args(["sql", "--data-dir"])
+        .arg(&dir)
+        .args(["-f", "sql/models_quickstart.sql"])
+        .output()
+        .expect("run quiver sql");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("NOTICE:  iteration 1/200"), "{stderr}");
+    assert!(
+        stdout.contains("| 101 | virginica  | virginica  |"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("| flowers | 1       | Production |"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("| sepal_length | psi    | true    |"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_artifact_is_refused_not_served() {
+    let (_guard, dir) = temp_data_dir();
+    let server = Server::start(&dir);
+    let client = server.connect().await;
+    client
+        .batch_execute(
+            "CREATE TABLE pts AS SELECT * FROM (VALUES (1.0, 0), (2.0, 0), (3.0, 1), (4.0, 1)) AS v(x, y);
+             CREATE MODEL fragile OPTIONS (model_type = 'logistic_reg', input_label_cols = ['y']) AS SELECT x, y FROM pts;",
+        )
+        .await
+        .unwrap();
+    drop(client);
+    server.stop();
+    let weights = dir.join("models/fragile/1/model.safetensors");
+    let mut bytes = std::fs::read(&weights).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x40;
+    std::fs::write(&weights, bytes).unwrap();
+    let server = Server::start(&dir);
+    let client = server.connect().await;
+    let err = client
+        .query("SELECT predict('fragile', x) FROM pts", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "XX001", "{err:?}");
+    assert!(err.as_db_error().unwrap().message().contains("SHA-256"));
+    assert_eq!(
+        client.query("SELECT x FROM pts", &[]).await.unwrap().len(),
+        4
+    );
+    server.stop();
+}

@@ -105,8 +105,8 @@ pub async fn create_model(
         rows: train_rows.len(),
     };
     let train_targets = targets_of(&train_label)?;
-    let eval_set = if eval_rows.is_empty() {
-        None
+    let (eval_set, eval_training) = if eval_rows.is_empty() {
+        (None, None)
     } else {
         let columns = take_rows(&data.columns, &eval_rows)?;
         let label = take_rows(std::slice::from_ref(&data.label), &eval_rows)?.remove(0);
@@ -116,7 +116,7 @@ pub async fn create_model(
             rows: eval_rows.len(),
         };
         let targets = targets_of(&label)?;
-        Some((columns, label, inputs, targets))
+        (Some((columns, label)), Some((inputs, targets)))
     };
 
     session.notice(format!(
@@ -128,20 +128,21 @@ pub async fn create_model(
     ));
     let cancelled = Arc::new(AtomicBool::new(false));
     let _cancel_on_drop = CancelOnDrop(Arc::clone(&cancelled));
-    let trained = {
+    let training = {
         let options = options.clone();
         let session = session.clone();
         let cancelled = Arc::clone(&cancelled);
         let max = options.max_iterations;
-        let eval_parts = eval_set
-            .as_ref()
-            .map(|(_, _, inputs, targets)| (inputs, targets));
-        // Training is CPU-bound: run it off the async workers so other connections keep going.
-        tokio::task::block_in_place(|| {
+        // Training is CPU-bound: it runs on a blocking thread, so other connections keep going
+        // and a cancelled statement (its future dropped) is noticed at the next iteration.
+        tokio::task::spawn_blocking(move || {
+            let eval = eval_training
+                .as_ref()
+                .map(|(inputs, targets)| (inputs, targets));
             train(
                 &options,
                 (&train_inputs, &train_targets),
-                eval_parts,
+                eval,
                 &mut |iteration: Iteration| {
                     if cancelled.load(Ordering::SeqCst) {
                         return Err(MlError::Canceled(
@@ -166,8 +167,11 @@ pub async fn create_model(
                     Ok(())
                 },
             )
-        })?
+        })
     };
+    let trained = training
+        .await
+        .map_err(|e| MlError::invalid(format!("training stopped unexpectedly: {e}")))??;
     let spec = ModelSpec {
         format: FORMAT.to_string(),
         model_type: options.model_type,
@@ -178,7 +182,7 @@ pub async fn create_model(
     };
     let model = Model::new(spec.clone(), trained.tensors.clone())?;
     let metrics = match &eval_set {
-        Some((columns, label, _, _)) => evaluate_rows(engine, &model, columns, label).await?,
+        Some((columns, label)) => evaluate_rows(engine, &model, columns, label).await?,
         None => evaluate_rows(engine, &model, &train_columns, &train_label).await?,
     };
     session.notice(format!(

@@ -75,6 +75,7 @@ pub mod execute;
 pub mod import;
 pub mod linalg;
 pub mod metrics;
+pub mod model_drift;
 pub mod options;
 pub mod predict;
 pub mod profile;
@@ -170,6 +171,12 @@ impl Ml {
         ctx.register_udtf(
             "ml_predict",
             Arc::new(table_functions::MlPredict {
+                registry: Arc::clone(&registry),
+            }),
+        );
+        ctx.register_udtf(
+            "model_drift",
+            Arc::new(model_drift::ModelDrift {
                 registry: Arc::clone(&registry),
             }),
         );

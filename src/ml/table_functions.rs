@@ -24,7 +24,7 @@ use super::predict::call;
 use super::registry::{Registry, VersionRecord};
 use super::scoring::{prediction_type, probability_type};
 
-fn text_arguments(function: &str, args: &TableFunctionArgs) -> Result<(String, String)> {
+pub fn text_arguments(function: &str, args: &TableFunctionArgs) -> Result<(String, String)> {
     let exprs = args.exprs();
     let text = |expr: &Expr| match expr {
         Expr::Literal(
@@ -47,14 +47,14 @@ fn text_arguments(function: &str, args: &TableFunctionArgs) -> Result<(String, S
     }
 }
 
-fn session_state<'a>(function: &str, session: &'a dyn Session) -> Result<&'a SessionState> {
+pub fn session_state<'a>(function: &str, session: &'a dyn Session) -> Result<&'a SessionState> {
     session
         .as_any()
         .downcast_ref::<SessionState>()
         .ok_or_else(|| DataFusionError::Plan(format!("{function} needs a DataFusion SessionState")))
 }
 
-async fn plan_query(function: &str, state: &SessionState, query: &str) -> Result<LogicalPlan> {
+pub async fn plan_query(function: &str, state: &SessionState, query: &str) -> Result<LogicalPlan> {
     let plan = state.create_logical_plan(query).await?;
     if matches!(
         plan,

@@ -13,7 +13,10 @@ tests/oracle/golden/models/:
   coefficients and one prediction per row;
 * ``iris_mlp/`` and ``diabetes_linear/``: models trained by scikit-learn and
   exported in Quiver's model format (``model.json`` + ``model.safetensors``),
-  with ``iris_mlp_expected.json`` holding the expected outputs.
+  with ``iris_mlp_expected.json`` holding the expected outputs;
+* ``drift_train.csv`` and ``drift_current.csv``: synthetic data with NULLs
+  (seed 2026), and ``drift_expected.json``: the drift rows of the current
+  data against a profile of the training data, for features x and c.
 
 Each exported model is read back from disk and run through a pure-numpy
 forward pass, which must reproduce scikit-learn's predict / predict_proba
@@ -33,6 +36,8 @@ import numpy as np
 import scipy
 import sklearn
 import safetensors
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
 from safetensors.numpy import load_file, save_file
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -51,6 +56,10 @@ OUTDIR = HERE / "golden" / "models"
 SPLIT_SEED = 42
 TEST_SIZE = 0.2
 TOL = 1e-12
+
+DRIFT_SEED = 2026
+DRIFT_THRESHOLD = 0.1
+SMOOTH = 1e-4           # replacement for zero shares in psi
 
 GENERATED_BY = {
     "script": "tests/oracle/models_oracle.py",
@@ -328,11 +337,147 @@ def digits():
     return {"n_test": int(te.sum()), "accuracy": acc}
 
 
+# --------------------------------------------------------------------------
+# Drift against a training profile (synthetic data with NULLs)
+# --------------------------------------------------------------------------
+
+def with_nulls(vals, rng, count):
+    """Sets exactly ``count`` entries, drawn without replacement, to None."""
+    vals = list(vals)
+    for i in rng.choice(len(vals), size=count, replace=False):
+        vals[int(i)] = None
+    return vals
+
+
+def drift_side(rng, n, mean, sd, x_null, cats, p, c_null):
+    """Draw order: x, x NULLs, c, c NULLs.  y = x > 10, or (x NULL and c
+    == 'red')."""
+    x = with_nulls([float(v) for v in np.round(rng.normal(mean, sd, n), 3)],
+                   rng, round(x_null * n))
+    c = with_nulls([str(v) for v in rng.choice(cats, size=n, p=p)],
+                   rng, round(c_null * n))
+    y = [1 if (xi is not None and xi > 10.0)
+         or (xi is None and ci == "red") else 0 for xi, ci in zip(x, c)]
+    return x, c, y
+
+
+def write_drift_csv(path, x, c, y):
+    """Header id,x,c,y; NULL is an empty field; x written with repr()."""
+    lines = ["id,x,c,y"]
+    for i, (xi, ci, yi) in enumerate(zip(x, c, y), start=1):
+        if xi is not None:
+            xs = repr(xi)
+            assert "." in xs and "e" not in xs and not xs.startswith("-"), xs
+        lines.append(",".join([str(i), "" if xi is None else xs,
+                               "" if ci is None else ci, str(yi)]))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def read_drift_csv(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["id", "x", "c", "y"], rows[0]
+    body = rows[1:]
+    assert [int(r[0]) for r in body] == list(range(1, len(body) + 1))
+    x = [float(r[1]) if r[1] != "" else None for r in body]
+    c = [r[2] if r[2] != "" else None for r in body]
+    return x, c
+
+
+def psi_value(e, a):
+    es, as_ = np.array(e, dtype=float), np.array(a, dtype=float)
+    es[es == 0] = SMOOTH
+    as_[as_ == 0] = SMOOTH
+    v = float(np.sum((as_ - es) * np.log(as_ / es)))
+    mine = 0.0
+    for ei, ai in zip(e, a):
+        ei = ei if ei != 0 else SMOOTH
+        ai = ai if ai != 0 else SMOOTH
+        mine += (ai - ei) * np.log(ai / ei)
+    assert abs(v - mine) <= 1e-12 * max(1.0, abs(v)), (v, mine)
+    return v
+
+
+def drift_row(column, ref_all, cur_all):
+    ref = [v for v in ref_all if v is not None]
+    cur = [v for v in cur_all if v is not None]
+    row = {
+        "column": column,
+        "n_ref": len(ref),
+        "n_cur": len(cur),
+        "null_share_ref": (len(ref_all) - len(ref)) / len(ref_all),
+        "null_share_cur": (len(cur_all) - len(cur)) / len(cur_all),
+        "threshold": DRIFT_THRESHOLD,
+    }
+    if isinstance(ref[0], float):
+        r, cu = np.array(ref), np.array(cur)
+        edges = np.unique(np.quantile(r, [k / 10 for k in range(1, 10)]))
+        nb = len(edges) + 1
+        rc = np.bincount(np.searchsorted(edges, r, side="right"), minlength=nb)
+        cc = np.bincount(np.searchsorted(edges, cu, side="right"), minlength=nb)
+        # second way: bin = number of edges <= v
+        for vals, counts in ((ref, rc), (cur, cc)):
+            mine = [0] * nb
+            for v in vals:
+                mine[sum(1 for e in edges if e <= v)] += 1
+            assert mine == counts.tolist()
+        psi = psi_value(rc / rc.sum(), cc / cc.sum())
+        p = float(stats.chi2.sf(psi / (1 / len(ref) + 1 / len(cur)), nb - 1))
+        row.update(kind="numeric", method="psi", statistic=psi, p_value=p,
+                   psi=psi)
+        extra = {"edges": edges, "ref_counts": rc, "cur_counts": cc}
+    else:
+        cats = sorted(set(ref)) + sorted(set(cur) - set(ref))
+        rc = np.array([ref.count(k) for k in cats], dtype=np.int64)
+        cc = np.array([cur.count(k) for k in cats], dtype=np.int64)
+        es, as_ = rc / rc.sum(), cc / cc.sum()
+        js = float(jensenshannon(es, as_))
+        m = (es + as_) / 2
+        kl = lambda p, q: sum(pi * np.log(pi / qi) for pi, qi in zip(p, q)
+                              if pi > 0)
+        mine = float(np.sqrt(0.5 * kl(es, m) + 0.5 * kl(as_, m)))
+        assert abs(js - mine) <= 1e-12, (js, mine)
+        keep = (rc + cc) > 0
+        p = float(stats.chi2_contingency(np.array([rc[keep], cc[keep]])).pvalue)
+        row.update(kind="categorical", method="jensenshannon", statistic=js,
+                   p_value=p, psi=psi_value(es, as_))
+        extra = {"categories": cats, "ref_counts": rc, "cur_counts": cc}
+    # rounding in the engine must not flip the verdict
+    assert abs(row["statistic"] - DRIFT_THRESHOLD) > 1e-6, row["statistic"]
+    row["drifted"] = row["statistic"] >= DRIFT_THRESHOLD
+    return row, extra
+
+
+def drift():
+    rng = np.random.default_rng(DRIFT_SEED)
+    train = drift_side(rng, 400, 10.0, 2.0, 0.05,
+                       ["red", "green", "blue"], [0.5, 0.3, 0.2], 0.03)
+    current = drift_side(rng, 300, 11.0, 2.5, 0.10,
+                         ["red", "green", "blue", "purple"],
+                         [0.3, 0.3, 0.2, 0.2], 0.05)
+    for name, (x, c, y) in (("train", train), ("current", current)):
+        assert set(y) == {0, 1}
+        write_drift_csv(OUTDIR / f"drift_{name}.csv", x, c, y)
+    # expected values from the files as read back from disk
+    tx, tc = read_drift_csv(OUTDIR / "drift_train.csv")
+    cx, cc = read_drift_csv(OUTDIR / "drift_current.csv")
+    assert tx == train[0] and tc == train[1]
+    assert cx == current[0] and cc == current[1]
+    rows = [drift_row(column, ref, cur)[0]
+            for column, ref, cur in (("x", tx, cx), ("c", tc, cc))]
+    write_json(OUTDIR / "drift_expected.json", {
+        "generated_by": GENERATED_BY,
+        "rows": rows,
+    })
+    return {r["column"]: (r["statistic"], r["p_value"], r["drifted"])
+            for r in rows}
+
+
 def main():
     assert DATA.is_dir(), DATA
     OUTDIR.mkdir(parents=True, exist_ok=True)
     for name, fn in [("breast_cancer", breast_cancer), ("diabetes", diabetes),
-                     ("iris", iris), ("digits", digits)]:
+                     ("iris", iris), ("digits", digits), ("drift", drift)]:
         res = fn()
         print(f"{name:14s} " + "  ".join(f"{k}={v}" for k, v in res.items()))
     for p in sorted(OUTDIR.rglob("*")):

@@ -11,6 +11,7 @@
 //! partial states, so it runs in parallel across partitions.
 
 pub(crate) mod ab;
+pub mod binned;
 pub(crate) mod common;
 pub(crate) mod distributions;
 pub(crate) mod drift;
