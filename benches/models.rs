@@ -19,27 +19,13 @@ use quiver::Engine;
 use quiver::ml::model::Model;
 use tokio::runtime::Runtime;
 
+mod support;
+use support::Normals;
+
 const FEATURES: usize = 30;
 const SCORED_ROWS: usize = 10_000_000;
 const TRAINING_ROWS: usize = 1_000_000;
 const BATCH: usize = 8_192;
-
-/// xorshift64* and Box–Muller: reproducible normal draws without a random-number dependency.
-struct Normals(u64);
-
-impl Normals {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        ((self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    fn next(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-}
 
 fn feature_names() -> Vec<String> {
     (1..=FEATURES).map(|i| format!("f{i}")).collect()
@@ -60,7 +46,7 @@ fn table(rows: usize, seed: u64, partitions: usize) -> MemTable {
     while made < rows {
         let n = BATCH.min(rows - made);
         made += n;
-        let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(n); FEATURES];
+        let mut columns: Vec<Vec<f64>> = (0..FEATURES).map(|_| Vec::with_capacity(n)).collect();
         let mut labels = Vec::with_capacity(n);
         for _ in 0..n {
             let mut logit = -0.5;

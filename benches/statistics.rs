@@ -17,25 +17,11 @@ use datafusion::datasource::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use tokio::runtime::Runtime;
 
+mod support;
+use support::Normals;
+
 const ROWS_PER_SAMPLE: usize = 10_000_000;
 const BATCH: usize = 65_536;
-
-/// xorshift64* and Box–Muller: reproducible normal draws without a random-number dependency.
-struct Normals(u64);
-
-impl Normals {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        ((self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    fn next(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-}
 
 /// 10M reference rows N(0, 1) and 10M current rows N(0.1, 1.1²), with a 20-level category.
 fn two_sample_table(partitions: usize) -> (MemTable, Vec<f64>) {

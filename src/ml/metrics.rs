@@ -54,76 +54,54 @@ pub async fn evaluate(
 ) -> Result<BTreeMap<String, f64>> {
     let label = || col("label");
     let predicted = || col("predicted");
-    let mut exprs: Vec<(String, Expr)> = Vec::new();
+    let outcome = || vec![predicted(), label()];
+    // (metric name, quiver-udfs aggregate, arguments); a `#i` suffix marks one class's share
+    // of a macro average.
+    let mut calls: Vec<(String, &str, Vec<Expr>)> = Vec::new();
     if !spec.model_type.is_classifier() {
-        exprs.push((
-            "rmse".into(),
-            aggregate(ctx, "rmse", vec![predicted(), label()])?,
-        ));
-        exprs.push((
-            "mae".into(),
-            aggregate(ctx, "mae", vec![predicted(), label()])?,
-        ));
-        exprs.push((
-            "r2".into(),
-            aggregate(ctx, "r2_score", vec![predicted(), label()])?,
-        ));
-    } else if spec.classes.len() == 2 {
-        let positive = class_literal(&spec.classes[1]);
-        let is_positive = || label().eq(positive.clone());
-        let probability = || col("probability");
-        exprs.push((
-            "accuracy".into(),
-            aggregate(ctx, "accuracy", vec![predicted(), label()])?,
-        ));
-        for (name, function) in [
-            ("precision", "precision_score"),
-            ("recall", "recall_score"),
-            ("f1", "f1_score"),
-        ] {
-            exprs.push((
-                name.into(),
-                aggregate(ctx, function, vec![predicted(), label(), positive.clone()])?,
-            ));
+        for (name, function) in [("rmse", "rmse"), ("mae", "mae"), ("r2", "r2_score")] {
+            calls.push((name.into(), function, outcome()));
         }
-        exprs.push((
-            "roc_auc".into(),
-            aggregate(ctx, "roc_auc", vec![probability(), is_positive()])?,
-        ));
-        exprs.push((
-            "log_loss".into(),
-            aggregate(ctx, "log_loss", vec![probability(), is_positive()])?,
-        ));
-        exprs.push((
-            "ks".into(),
-            aggregate(ctx, "ks_score", vec![probability(), is_positive()])?,
-        ));
-        exprs.push((
-            "gini".into(),
-            aggregate(ctx, "gini", vec![probability(), is_positive()])?,
-        ));
     } else {
-        exprs.push((
-            "accuracy".into(),
-            aggregate(ctx, "accuracy", vec![predicted(), label()])?,
-        ));
-        for (name, function) in [
+        calls.push(("accuracy".into(), "accuracy", outcome()));
+        let per_class = [
             ("precision", "precision_score"),
             ("recall", "recall_score"),
             ("f1", "f1_score"),
-        ] {
-            for (i, class) in spec.classes.iter().enumerate() {
-                exprs.push((
-                    format!("{name}#{i}"),
-                    aggregate(
-                        ctx,
-                        function,
-                        vec![predicted(), label(), class_literal(class)],
-                    )?,
+        ];
+        // Binary metrics are about the positive class, classes[1]; multiclass ones average all.
+        let classes: Vec<(usize, &ClassLabel)> = if spec.classes.len() == 2 {
+            vec![(0, &spec.classes[1])]
+        } else {
+            spec.classes.iter().enumerate().collect()
+        };
+        for (name, function) in per_class {
+            for (i, class) in &classes {
+                let mut args = outcome();
+                args.push(class_literal(class));
+                calls.push((format!("{name}#{i}"), function, args));
+            }
+        }
+        if spec.classes.len() == 2 {
+            let is_positive = label().eq(class_literal(&spec.classes[1]));
+            for (name, function) in [
+                ("roc_auc", "roc_auc"),
+                ("log_loss", "log_loss"),
+                ("ks", "ks_score"),
+                ("gini", "gini"),
+            ] {
+                calls.push((
+                    name.into(),
+                    function,
+                    vec![col("probability"), is_positive.clone()],
                 ));
             }
         }
     }
+    let exprs: Vec<(String, Expr)> = calls
+        .into_iter()
+        .map(|(name, function, args)| Ok((name, aggregate(ctx, function, args)?)))
+        .collect::<Result<_>>()?;
     let aliased: Vec<Expr> = exprs
         .iter()
         .enumerate()

@@ -14,7 +14,7 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordBatch, StringArray, UInt64Array,
 };
 use datafusion::arrow::compute::{cast, concat};
-use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Float64Type, SchemaRef};
 use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::datasource::TableType;
 use datafusion::datasource::memory::MemorySourceConfig;
@@ -22,7 +22,7 @@ use datafusion::error::Result;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::DataFrame;
-use quiver_udfs::binned;
+use quiver_udfs::{binned, drift_report_schema as schema};
 
 use super::model::FeatureKind;
 use super::profile::{FeatureProfile, bin_of};
@@ -40,24 +40,6 @@ impl std::fmt::Debug for ModelDrift {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "model_drift")
     }
-}
-
-fn schema() -> SchemaRef {
-    let field = |name: &str, data_type: DataType| Field::new(name, data_type, true);
-    Arc::new(Schema::new(vec![
-        field("column", DataType::Utf8),
-        field("kind", DataType::Utf8),
-        field("n_ref", DataType::UInt64),
-        field("n_cur", DataType::UInt64),
-        field("null_share_ref", DataType::Float64),
-        field("null_share_cur", DataType::Float64),
-        field("method", DataType::Utf8),
-        field("statistic", DataType::Float64),
-        field("p_value", DataType::Float64),
-        field("psi", DataType::Float64),
-        field("threshold", DataType::Float64),
-        field("drifted", DataType::Boolean),
-    ]))
 }
 
 impl TableFunctionImpl for ModelDrift {

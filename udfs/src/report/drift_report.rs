@@ -12,7 +12,8 @@ use super::{DriftRequest, DriftTable};
 
 const NAME: &str = "drift_report";
 
-fn schema() -> SchemaRef {
+/// The columns of `drift_report` (and of Quiver's `model_drift`, which reports in its shape).
+pub fn schema() -> SchemaRef {
     let field = |name: &str, data_type: DataType| Field::new(name, data_type, true);
     Arc::new(Schema::new(vec![
         field("column", DataType::Utf8),
