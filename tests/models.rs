@@ -6,6 +6,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::{Server, sqlstate, temp_data_dir};
+use quiver::ml::model::Model;
 use serde_json::Value;
 use tokio_postgres::Client;
 
@@ -114,11 +115,21 @@ async fn logistic_regression_matches_scikit_learn_and_survives_a_restart() {
         .unwrap();
     assert!((evaluated.get::<_, f64>(0) - auc).abs() < 1e-12);
 
+    client
+        .batch_execute("ALTER MODEL cancer SET STAGE 'staging'")
+        .await
+        .unwrap();
     drop(client);
     server.stop();
     let server = Server::start(&dir);
     let client = server.connect().await;
     let after = floats(&client, &scores_sql).await;
+    let staged = floats(
+        &client,
+        &format!("SELECT predict_proba('cancer@staging', {features}) FROM bc ORDER BY id"),
+    )
+    .await;
+    assert_eq!(after, staged);
     assert!(
         before
             .iter()
@@ -134,7 +145,7 @@ async fn logistic_regression_matches_scikit_learn_and_survives_a_restart() {
         .await
         .unwrap();
     assert_eq!(version.get::<_, i64>(0), 1);
-    assert_eq!(version.get::<_, &str>(1), "None");
+    assert_eq!(version.get::<_, &str>(1), "Staging");
     assert_eq!(version.get::<_, &str>(2), "logistic_reg");
     server.stop();
 }
@@ -172,6 +183,36 @@ async fn linear_regression_equals_scikit_learn_least_squares() {
             pair[0]
         );
     }
+    // The stored artifact holds standardized weights: w_j / std_j are the raw coefficients.
+    let model = Model::load(&dir.join("models/progression/1"), None).unwrap();
+    let weights: Vec<f64> = model.layers[0]
+        .weight_t
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    let mut intercept: f64 = model.layers[0].bias.to_vec1::<f64>().unwrap()[0];
+    for ((feature, weight), want) in model
+        .spec
+        .features
+        .iter()
+        .zip(&weights)
+        .zip(oracle["coef"].as_array().unwrap())
+    {
+        let coefficient = weight / feature.std.unwrap();
+        intercept -= coefficient * feature.mean.unwrap();
+        let want = want.as_f64().unwrap();
+        assert!(
+            (coefficient - want).abs() <= 1e-6 * want.abs(),
+            "{}: {coefficient} vs {want}",
+            feature.name
+        );
+    }
+    let want = oracle["intercept"].as_f64().unwrap();
+    assert!(
+        (intercept - want).abs() <= 1e-6 * want.abs(),
+        "intercept {intercept} vs {want}"
+    );
     server.stop();
 }
 
@@ -232,6 +273,29 @@ async fn an_imported_scikit_learn_mlp_gives_scikit_learns_probabilities() {
     let server = Server::start(&dir);
     let client = server.connect().await;
     load_split(&client, "iris", "iris", "0").await;
+    let linear_dir = repo().join("tests/oracle/golden/models/diabetes_linear");
+    load_split(&client, "diabetes", "diabetes", "0").await;
+    client
+        .batch_execute(&format!(
+            "CREATE MODEL progression FROM '{}'",
+            linear_dir.display()
+        ))
+        .await
+        .unwrap();
+    let diabetes = golden("diabetes.json");
+    let features = strings(&diabetes["features"]).join(", ");
+    let predictions = floats(
+        &client,
+        &format!("SELECT predict('progression', {features}) FROM diabetes ORDER BY id"),
+    )
+    .await;
+    for (got, pair) in predictions
+        .iter()
+        .zip(diabetes["predictions"].as_array().unwrap())
+    {
+        let want = pair[1].as_f64().unwrap();
+        assert!((got - want).abs() <= 1e-9 * want.abs(), "{got} vs {want}");
+    }
     let model_dir = repo().join("tests/oracle/golden/models/iris_mlp");
     client
         .batch_execute(&format!(
