@@ -76,6 +76,7 @@ pub mod import;
 pub mod linalg;
 pub mod metrics;
 pub mod model_drift;
+pub mod newton;
 pub mod options;
 pub mod predict;
 pub mod profile;

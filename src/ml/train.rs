@@ -20,7 +20,7 @@ pub struct Inputs {
 
 impl Inputs {
     /// The rows as a contiguous (rows × width) tensor.
-    fn tensor(&self, device: &Device) -> Result<Tensor, MlError> {
+    pub(super) fn tensor(&self, device: &Device) -> Result<Tensor, MlError> {
         Ok(
             Tensor::from_slice(&self.columns, (self.width, self.rows), device)?
                 .t()?
@@ -67,10 +67,14 @@ pub fn train(
     if options.model_type == ModelType::LinearReg {
         return least_squares(options, train, eval, &device, progress);
     }
+    let binary = matches!(train.1, Targets::Classes { count: 2, .. });
+    if options.model_type == ModelType::LogisticReg && binary && options.batch_size.is_none() {
+        return super::newton::newton_logistic(options, train, eval, &device, progress);
+    }
     gradient_descent(options, train, eval, &device, progress)
 }
 
-fn layer_spec(index: usize, activation: Activation) -> LayerSpec {
+pub(super) fn layer_spec(index: usize, activation: Activation) -> LayerSpec {
     LayerSpec {
         weight: format!("layers.{index}.weight"),
         bias: format!("layers.{index}.bias"),
@@ -78,7 +82,7 @@ fn layer_spec(index: usize, activation: Activation) -> LayerSpec {
     }
 }
 
-fn values_tensor(targets: &Targets, device: &Device) -> Result<Tensor, MlError> {
+pub(super) fn values_tensor(targets: &Targets, device: &Device) -> Result<Tensor, MlError> {
     match targets {
         Targets::Values(values) => Ok(Tensor::from_slice(values, (values.len(), 1), device)?),
         Targets::Classes { indices, .. } => {
@@ -134,6 +138,22 @@ fn least_squares(
         layers: vec![spec],
         iterations: vec![iteration],
     })
+}
+
+/// scikit-learn's 'balanced' class weights: n / (classes · rows of the class).
+pub(super) fn class_weights(indices: &[u32], count: usize) -> Vec<f64> {
+    let mut counts = vec![0usize; count];
+    indices.iter().for_each(|&c| counts[c as usize] += 1);
+    counts
+        .iter()
+        .map(|&n| {
+            if n == 0 {
+                0.0
+            } else {
+                indices.len() as f64 / (count * n) as f64
+            }
+        })
+        .collect()
 }
 
 /// A small deterministic generator (SplitMix64) for initial weights and batch order, so that
@@ -277,22 +297,23 @@ fn prepare(
     })
 }
 
+/// The weighted mean loss over `rows` of `data`, or over all of it (no copy) for `None`.
 fn mean_loss(
     network: &Network,
     data: &Prepared,
-    rows: &Tensor,
+    rows: Option<&[u32]>,
     loss: Loss,
 ) -> Result<Tensor, MlError> {
-    let x = data.x.index_select(rows, 0)?;
-    let targets = data.targets.index_select(rows, 0)?;
-    let weights = data.weights.index_select(rows, 0)?;
+    let Some(rows) = rows else {
+        let losses = row_losses(&network.forward(&data.x)?, &data.targets, loss)?;
+        return Ok((losses * &data.weights)?.mean_all()?);
+    };
+    let indices = Tensor::from_slice(rows, rows.len(), data.x.device())?;
+    let x = data.x.index_select(&indices, 0)?;
+    let targets = data.targets.index_select(&indices, 0)?;
+    let weights = data.weights.index_select(&indices, 0)?;
     let losses = row_losses(&network.forward(&x)?, &targets, loss)?;
-    Ok(((losses * weights)?.sum_all()? / rows.dims1()? as f64)?)
-}
-
-fn full_loss(network: &Network, data: &Prepared, loss: Loss) -> Result<f64, MlError> {
-    let losses = row_losses(&network.forward(&data.x)?, &data.targets, loss)?;
-    Ok((losses * &data.weights)?.mean_all()?.to_scalar::<f64>()?)
+    Ok((losses * weights)?.mean_all()?)
 }
 
 fn gradient_descent(
@@ -304,21 +325,9 @@ fn gradient_descent(
 ) -> Result<Trained, MlError> {
     let (loss, outputs, class_weights) = match targets {
         Targets::Classes { indices, count } => {
-            let weights = options.balanced_class_weights.then(|| {
-                // scikit-learn's 'balanced': n / (classes · rows of the class).
-                let mut counts = vec![0usize; *count];
-                indices.iter().for_each(|&c| counts[c as usize] += 1);
-                counts
-                    .iter()
-                    .map(|&n| {
-                        if n == 0 {
-                            0.0
-                        } else {
-                            indices.len() as f64 / (*count * n) as f64
-                        }
-                    })
-                    .collect::<Vec<_>>()
-            });
+            let weights = options
+                .balanced_class_weights
+                .then(|| class_weights(indices, *count));
             if *count == 2 {
                 (Loss::Logistic, 1, weights)
             } else {
@@ -354,14 +363,17 @@ fn gradient_descent(
         if batch < rows {
             rng.shuffle(&mut order);
         }
+        // The iteration's training loss is the mean of the objectives its steps minimized (the
+        // objective before the step, for full batches): no extra pass over the data.
+        let mut objective_sum = 0.0;
         for chunk in order.chunks(batch) {
-            let indices = Tensor::from_slice(chunk, chunk.len(), device)?;
-            let objective = (mean_loss(&network, &data, &indices, loss)?
+            let rows_of_step = (chunk.len() < rows).then_some(chunk);
+            let objective = (mean_loss(&network, &data, rows_of_step, loss)?
                 + (network.penalty()? * (options.l2_reg / 2.0))?)?;
+            objective_sum += objective.to_scalar::<f64>()? * chunk.len() as f64;
             optimizer.backward_step(&objective)?;
         }
-        let training_loss = full_loss(&network, &data, loss)?
-            + options.l2_reg / 2.0 * network.penalty()?.to_scalar::<f64>()?;
+        let training_loss = objective_sum / rows.max(1) as f64;
         if !training_loss.is_finite() {
             return Err(MlError::invalid(format!(
                 "training diverged at iteration {number} (loss {training_loss}); lower learn_rate"
@@ -369,7 +381,11 @@ fn gradient_descent(
         }
         let eval_loss = eval_data
             .as_ref()
-            .map(|d| full_loss(&network, d, loss))
+            .map(|d| {
+                mean_loss(&network, d, None, loss)?
+                    .to_scalar::<f64>()
+                    .map_err(MlError::from)
+            })
             .transpose()?;
         let iteration = Iteration {
             number,
@@ -469,7 +485,7 @@ mod tests {
     }
 
     #[test]
-    fn logistic_regression_separates_two_classes_and_reports_each_iteration() {
+    fn adam_separates_two_classes_and_reports_each_iteration() {
         let inputs = Inputs {
             columns: vec![-2.0, -1.0, 1.0, 2.0],
             width: 1,
@@ -479,21 +495,52 @@ mod tests {
             indices: vec![0, 0, 1, 1],
             count: 2,
         };
+        let mut minibatches = options(ModelType::LogisticReg);
+        minibatches.batch_size = Some(2);
         let mut seen = 0;
-        let trained = train(
-            &options(ModelType::LogisticReg),
-            (&inputs, &targets),
-            None,
-            &mut |i| {
-                seen = i.number;
-                Ok(())
-            },
-        )
+        let trained = train(&minibatches, (&inputs, &targets), None, &mut |i| {
+            seen = i.number;
+            Ok(())
+        })
         .unwrap();
         assert_eq!(seen, 300);
         let first = trained.iterations[0].training_loss;
         let last = trained.iterations[299].training_loss;
         assert!(first < 0.7 && last < 0.05, "{first} → {last}");
+    }
+
+    #[test]
+    fn newton_reaches_the_closed_form_optimum() {
+        // x = −1 has 1 positive in 4, x = +1 has 3 in 4: the MLE is b = 0, w = logit(3/4) = ln 3.
+        let inputs = Inputs {
+            columns: vec![-1.0, -1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 1.0],
+            width: 1,
+            rows: 8,
+        };
+        let targets = Targets::Classes {
+            indices: vec![0, 0, 0, 1, 1, 1, 1, 0],
+            count: 2,
+        };
+        let trained = train(
+            &options(ModelType::LogisticReg),
+            (&inputs, &targets),
+            None,
+            &mut |_| Ok(()),
+        )
+        .unwrap();
+        let weight: Vec<f64> = trained.tensors["layers.0.weight"]
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let bias: Vec<f64> = trained.tensors["layers.0.bias"].to_vec1().unwrap();
+        assert!((weight[0] - 3f64.ln()).abs() < 1e-10, "{weight:?}");
+        assert!(bias[0].abs() < 1e-10, "{bias:?}");
+        assert!(
+            trained.iterations.len() < 10,
+            "{} iterations",
+            trained.iterations.len()
+        );
     }
 
     #[test]
