@@ -201,9 +201,14 @@ fn models(c: &mut Criterion) {
         .block_on(engine.query("SELECT max(r.step) FROM ml.run_metrics r JOIN ml.runs USING (run_id) WHERE model = 'bench'"))
         .unwrap();
     println!(
-        "training: logistic_reg 1M x 30 (Newton, {:?} iterations to convergence): {:.2} s; mlp_classifier \
+        "training: logistic_reg 1M x 30 (Newton, {} iterations to convergence): {:.2} s; mlp_classifier \
          on digits (1797 x 64, hidden 100, 200 epochs of batch 200): {:.2} s",
-        newton_steps[0].column(0),
+        newton_steps[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap()
+            .value(0),
         logistic_training.as_secs_f64(),
         mlp_training.as_secs_f64()
     );
