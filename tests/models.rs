@@ -559,6 +559,28 @@ async fn psql_shows_training_progress_and_cancel_registers_nothing() {
         .map(|r| r.get(0))
         .collect();
     assert_eq!(models, ["quick"]);
+    // The cancelled run is recorded by a task of its own, shortly after the cancel.
+    let mut statuses = Vec::new();
+    for _ in 0..50 {
+        statuses = client
+            .query("SELECT model, status FROM ml.runs ORDER BY started_at", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
+            .collect();
+        if statuses.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        statuses,
+        [
+            ("quick".to_string(), "succeeded".to_string()),
+            ("slow".to_string(), "cancelled".to_string())
+        ]
+    );
     server.stop();
 }
 

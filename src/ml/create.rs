@@ -21,7 +21,7 @@ use super::model::{ClassLabel, FORMAT, FeatureSpec, LabelSpec, Model, ModelSpec,
 use super::options::{DataSplit, TrainingOptions};
 use super::profile::profile;
 use super::registry::VersionRecord;
-use super::runs::RunRecord;
+use super::runs::{RunRecord, Runs};
 use super::statement::OptionValue;
 use super::train::{Inputs, Iteration, Targets, train};
 use super::{Ml, MlError, metrics, scoring, session};
@@ -36,13 +36,38 @@ pub struct Created {
     pub metrics: BTreeMap<String, f64>,
 }
 
-/// Sets the flag when dropped: a cancelled statement drops its future, and the training
-/// thread sees the flag at its next iteration and stops.
-struct CancelOnDrop(Arc<AtomicBool>);
+/// A training run until its record is written. A cancelled statement drops its future: then
+/// this sets the flag the training thread checks at each iteration, and writes the run's record
+/// (as cancelled, or failed when [`PendingRun::fail`] said so) from a task of its own.
+struct PendingRun {
+    runs: Runs,
+    record: Option<RunRecord>,
+    cancelled: Arc<AtomicBool>,
+}
 
-impl Drop for CancelOnDrop {
+impl PendingRun {
+    fn fail(&mut self, message: String) {
+        if let Some(record) = &mut self.record {
+            record.status = "failed".into();
+            record.message = Some(message);
+        }
+    }
+}
+
+impl Drop for PendingRun {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.cancelled.store(true, Ordering::SeqCst);
+        if let Some(mut record) = self.record.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            record.finished_at = Utc::now();
+            let runs = self.runs.clone();
+            runtime.spawn(async move {
+                if let Err(e) = runs.record(&record, &[], &BTreeMap::new()).await {
+                    tracing::warn!("could not record run {}: {e}", record.run_id);
+                }
+            });
+        }
     }
 }
 
@@ -127,146 +152,162 @@ pub async fn create_model(
         features.len()
     ));
     let cancelled = Arc::new(AtomicBool::new(false));
-    let _cancel_on_drop = CancelOnDrop(Arc::clone(&cancelled));
-    let training = {
-        let options = options.clone();
-        let session = session.clone();
-        let cancelled = Arc::clone(&cancelled);
-        let max = options.max_iterations;
-        // Training is CPU-bound: it runs on a blocking thread, so other connections keep going
-        // and a cancelled statement (its future dropped) is noticed at the next iteration.
-        tokio::task::spawn_blocking(move || {
-            let eval = eval_training
-                .as_ref()
-                .map(|(inputs, targets)| (inputs, targets));
-            train(
-                &options,
-                (&train_inputs, &train_targets),
-                eval,
-                &mut |iteration: Iteration| {
-                    if cancelled.load(Ordering::SeqCst) {
-                        return Err(MlError::Canceled(
-                            "CREATE MODEL was cancelled; nothing was registered".into(),
-                        ));
-                    }
-                    if iteration.number <= 10
-                        || iteration.number.is_multiple_of(10)
-                        || iteration.number == max
-                    {
-                        session.notice(match iteration.eval_loss {
-                            Some(eval) => format!(
-                                "iteration {}/{max}: training loss {:.6}, eval loss {eval:.6}",
-                                iteration.number, iteration.training_loss
-                            ),
-                            None => format!(
-                                "iteration {}/{max}: training loss {:.6}",
-                                iteration.number, iteration.training_loss
-                            ),
-                        });
-                    }
-                    Ok(())
-                },
-            )
-        })
-    };
-    let trained = training
-        .await
-        .map_err(|e| MlError::invalid(format!("training stopped unexpectedly: {e}")))??;
-    let spec = ModelSpec {
-        format: FORMAT.to_string(),
-        model_type: options.model_type,
-        label: label_spec,
-        classes,
-        features,
-        layers: trained.layers.clone(),
-    };
-    let model = Model::new(spec.clone(), trained.tensors.clone())?;
-    let metrics = match &eval_set {
-        Some((columns, label)) => evaluate_rows(engine, &model, columns, label).await?,
-        None => evaluate_rows(engine, &model, &train_columns, &train_label).await?,
-    };
-    session.notice(format!(
-        "{} on the {} rows: {}",
-        if eval_set.is_some() {
-            "evaluation"
-        } else {
-            "training fit"
-        },
-        if eval_set.is_some() {
-            eval_rows.len()
-        } else {
-            train_rows.len()
-        },
-        metrics
-            .iter()
-            .map(|(k, v)| format!("{k} {v:.4}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-
-    let _change = ml.registry.lock().await;
-    if cancelled.load(Ordering::SeqCst) {
-        return Err(MlError::Canceled(
-            "CREATE MODEL was cancelled; nothing was registered".into(),
-        ));
-    }
-    let version = ml.registry.next_version(name);
-    let digests = Model::save(
-        &spec,
-        &trained.tensors,
-        &ml.registry.artifact_dir(name, version),
-    )?;
     let options_text = raw_options
         .iter()
         .map(|(k, v)| format!("{k} = {v}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let finished_at = Utc::now();
-    ml.runs
-        .record(
-            &RunRecord {
-                run_id: run_id.clone(),
-                model: name.to_string(),
-                version: Some(version),
-                status: "succeeded".into(),
-                model_type: options.model_type.name().into(),
-                options: options_text.clone(),
-                training_query: query.to_string(),
-                input_versions,
-                started_at,
-                finished_at,
-                training_rows: train_rows.len() as i64,
-                eval_rows: eval_rows.len() as i64,
-                created_by: session.actor(),
+    let mut pending = PendingRun {
+        runs: ml.runs.clone(),
+        record: Some(RunRecord {
+            run_id: run_id.clone(),
+            model: name.to_string(),
+            version: None,
+            status: "cancelled".into(),
+            model_type: options.model_type.name().into(),
+            options: options_text,
+            training_query: query.to_string(),
+            input_versions,
+            started_at,
+            finished_at: started_at,
+            training_rows: train_rows.len() as i64,
+            eval_rows: eval_rows.len() as i64,
+            created_by: session.actor(),
+            message: None,
+        }),
+        cancelled: Arc::clone(&cancelled),
+    };
+    let outcome = async {
+        let training = {
+            let options = options.clone();
+            let session = session.clone();
+            let cancelled = Arc::clone(&cancelled);
+            let max = options.max_iterations;
+            // Training is CPU-bound: it runs on a blocking thread, so other connections keep going
+            // and a cancelled statement (its future dropped) is noticed at the next iteration.
+            tokio::task::spawn_blocking(move || {
+                let eval = eval_training
+                    .as_ref()
+                    .map(|(inputs, targets)| (inputs, targets));
+                train(
+                    &options,
+                    (&train_inputs, &train_targets),
+                    eval,
+                    &mut |iteration: Iteration| {
+                        if cancelled.load(Ordering::SeqCst) {
+                            return Err(MlError::Canceled(
+                                "CREATE MODEL was cancelled; nothing was registered".into(),
+                            ));
+                        }
+                        if iteration.number <= 10
+                            || iteration.number.is_multiple_of(10)
+                            || iteration.number == max
+                        {
+                            session.notice(match iteration.eval_loss {
+                                Some(eval) => format!(
+                                    "iteration {}/{max}: training loss {:.6}, eval loss {eval:.6}",
+                                    iteration.number, iteration.training_loss
+                                ),
+                                None => format!(
+                                    "iteration {}/{max}: training loss {:.6}",
+                                    iteration.number, iteration.training_loss
+                                ),
+                            });
+                        }
+                        Ok(())
+                    },
+                )
+            })
+        };
+        let trained = training
+            .await
+            .map_err(|e| MlError::invalid(format!("training stopped unexpectedly: {e}")))??;
+        let spec = ModelSpec {
+            format: FORMAT.to_string(),
+            model_type: options.model_type,
+            label: label_spec,
+            classes,
+            features,
+            layers: trained.layers.clone(),
+        };
+        let model = Model::new(spec.clone(), trained.tensors.clone())?;
+        let metrics = match &eval_set {
+            Some((columns, label)) => evaluate_rows(engine, &model, columns, label).await?,
+            None => evaluate_rows(engine, &model, &train_columns, &train_label).await?,
+        };
+        session.notice(format!(
+            "{} on the {} rows: {}",
+            if eval_set.is_some() {
+                "evaluation"
+            } else {
+                "training fit"
             },
-            &trained.iterations,
-            &metrics,
-        )
-        .await?;
-    ml.registry
-        .register(VersionRecord {
+            if eval_set.is_some() {
+                eval_rows.len()
+            } else {
+                train_rows.len()
+            },
+            metrics
+                .iter()
+                .map(|(k, v)| format!("{k} {v:.4}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+
+        let _change = ml.registry.lock().await;
+        if cancelled.load(Ordering::SeqCst) {
+            return Err(MlError::Canceled(
+                "CREATE MODEL was cancelled; nothing was registered".into(),
+            ));
+        }
+        let version = ml.registry.next_version(name);
+        let digests = Model::save(
+            &spec,
+            &trained.tensors,
+            &ml.registry.artifact_dir(name, version),
+        )?;
+        let mut record = pending
+            .record
+            .take()
+            .ok_or_else(|| MlError::invalid("the training run was already recorded"))?;
+        record.version = Some(version);
+        record.status = "succeeded".into();
+        record.finished_at = Utc::now();
+        ml.runs
+            .record(&record, &trained.iterations, &metrics)
+            .await?;
+        ml.registry
+            .register(VersionRecord {
+                model: name.to_string(),
+                version,
+                model_type: options.model_type,
+                label: options.label.clone(),
+                features: data.features.clone(),
+                options: record.options.clone(),
+                metrics: metrics.clone(),
+                run_id: Some(run_id.clone()),
+                created_at: record.finished_at,
+                created_by: session.actor(),
+                digests,
+                profile: profiles,
+                training_rows: train_rows.len() as i64,
+                source: "trained".into(),
+            })
+            .await?;
+        Ok(Created {
             model: name.to_string(),
             version,
-            model_type: options.model_type,
-            label: options.label.clone(),
-            features: data.features.clone(),
-            options: options_text,
-            metrics: metrics.clone(),
-            run_id: Some(run_id.clone()),
-            created_at: finished_at,
-            created_by: session.actor(),
-            digests,
-            profile: profiles,
-            training_rows: train_rows.len() as i64,
-            source: "trained".into(),
+            run_id,
+            metrics,
         })
-        .await?;
-    Ok(Created {
-        model: name.to_string(),
-        version,
-        run_id,
-        metrics,
-    })
+    }
+    .await;
+    if let Err(error) = &outcome
+        && !matches!(error, MlError::Canceled(_))
+    {
+        pending.fail(error.to_string());
+    }
+    outcome
 }
 
 /// Scores `columns` and computes the model's metrics against `label`.

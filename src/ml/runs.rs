@@ -30,6 +30,8 @@ pub struct RunRecord {
     pub training_rows: i64,
     pub eval_rows: i64,
     pub created_by: String,
+    /// Why a failed run failed.
+    pub message: Option<String>,
 }
 
 fn timestamp() -> DataType {
@@ -51,6 +53,7 @@ pub fn runs_schema() -> SchemaRef {
         Field::new("training_rows", DataType::Int64, false),
         Field::new("eval_rows", DataType::Int64, false),
         Field::new("created_by", DataType::Utf8, false),
+        Field::new("message", DataType::Utf8, true),
     ]))
 }
 
@@ -63,6 +66,7 @@ pub fn run_metrics_schema() -> SchemaRef {
     ]))
 }
 
+#[derive(Clone)]
 pub struct Runs {
     pub runs: Arc<TableStore>,
     pub metrics: Arc<TableStore>,
@@ -111,6 +115,7 @@ impl Runs {
                 Arc::new(Int64Array::from(vec![run.training_rows])),
                 Arc::new(Int64Array::from(vec![run.eval_rows])),
                 text(&run.created_by),
+                Arc::new(StringArray::from(vec![run.message.clone()])),
             ],
         )
         .await?;
