@@ -25,7 +25,7 @@ use datafusion::prelude::DataFrame;
 use quiver_udfs::{binned, drift_report_schema as schema};
 
 use super::model::FeatureKind;
-use super::profile::{FeatureProfile, bin_of};
+use super::profile::FeatureProfile;
 use super::registry::Registry;
 use super::table_functions::{plan_query, session_state, text_arguments};
 
@@ -106,12 +106,12 @@ fn compare(profile: &FeatureProfile, column: &ArrayRef) -> Result<Row> {
     match profile.kind {
         FeatureKind::Numeric => {
             let values = cast(column, &DataType::Float64)?;
-            let mut counts = vec![0u64; profile.bin_counts.len()];
-            if !counts.is_empty() {
-                for value in values.as_primitive::<Float64Type>().iter().flatten() {
-                    counts[bin_of(&profile.edges, value)] += 1;
-                }
-            }
+            let present: Vec<f64> = values
+                .as_primitive::<Float64Type>()
+                .iter()
+                .flatten()
+                .collect();
+            let counts = binned::bin_counts(&profile.edges, &present);
             row.psi = binned::psi(&profile.bin_counts, &counts);
             row.statistic = row.psi;
             row.p_value = binned::psi_pvalue(&profile.bin_counts, &counts);

@@ -3,13 +3,28 @@
 //! callers that no longer have the reference sample, only its bin counts.
 //!
 //! `reference[i]` and `current[i]` count the rows of each sample in bin (or category) `i`.
-//! Every function returns `None` when either side has no rows.
+//! Every statistic returns `None` when either side has no rows. [`quantile_edges`] and
+//! [`bin_counts`] make such counts with `psi`'s own binning.
 
-use crate::common::histogram::Histogram;
+use crate::common::histogram::{self, Histogram};
 use crate::drift::chi2_2samp::chi2_contingency;
 use crate::drift::js_divergence::js_divergence_of;
 use crate::drift::psi::psi_of;
 use crate::drift::psi_pvalue::pvalue_of;
+
+/// The interior edges of `bins` quantile bins of `values` (numpy's linear quantiles, bit for
+/// bit; duplicates merged), as `psi` draws them from its reference sample. Reorders `values`.
+pub fn quantile_edges(values: &mut [f64], bins: usize) -> Vec<f64> {
+    if values.is_empty() {
+        return Vec::new();
+    }
+    histogram::quantile_edges(values, bins)
+}
+
+/// How many of `values` fall in each bin `[e_{k-1}, e_k)` of `edges`, the outer bins open.
+pub fn bin_counts(edges: &[f64], values: &[f64]) -> Vec<u64> {
+    histogram::bin_counts(edges, values)
+}
 
 fn histogram(reference: &[u64], current: &[u64]) -> Option<Histogram> {
     Histogram::from_counts(reference.to_vec(), current.to_vec())
@@ -56,5 +71,11 @@ mod tests {
         assert_eq!(js_distance(&[5, 5], &[5, 5]), Some(0.0));
         let (_, p, dof) = chi2(&[10, 0, 10], &[10, 0, 10]).unwrap();
         assert_eq!((p, dof), (1.0, 1));
+        let mut reference: Vec<f64> = (1..=10).map(f64::from).collect();
+        let edges = quantile_edges(&mut reference, 5);
+        // numpy.quantile(range(1, 11), [.2, .4, .6, .8])
+        assert_eq!(edges, [2.8, 4.6, 6.3999999999999995, 8.2]);
+        let current = [1.0, 1.0, 2.0, 2.0, 3.0, 8.0, 9.0, 10.0, 10.0, 10.0];
+        assert_eq!(bin_counts(&edges, &current), [4, 1, 0, 1, 4]);
     }
 }

@@ -123,17 +123,10 @@ impl Histogram {
             Binning::Quantile => quantile_edges(&mut samples.reference, spec.bins),
             Binning::EqualWidth => equal_width_edges(&samples.reference, spec.bins),
         };
-        // Counting the edges at or below a value, without branches, is the bin index
-        // (`searchsorted(..., side='right')`) and vectorises for the usual ten bins.
-        let count = |values: &[f64]| {
-            let mut counts = vec![0u64; edges.len() + 1];
-            for value in values {
-                let bin: usize = edges.iter().map(|edge| usize::from(edge <= value)).sum();
-                counts[bin] += 1;
-            }
-            counts
-        };
-        Self::from_counts(count(&samples.reference), count(&samples.current))
+        Self::from_counts(
+            bin_counts(&edges, &samples.reference),
+            bin_counts(&edges, &samples.current),
+        )
     }
 
     pub(crate) fn of_categories(counts: &CategoryCounts) -> Option<Self> {
@@ -144,6 +137,18 @@ impl Histogram {
             .unzip();
         Self::from_counts(reference, current)
     }
+}
+
+/// How many values fall in each bin of `edges`. Counting the edges at or below a value, without
+/// branches, is the bin index (`searchsorted(..., side='right')`) and vectorises for the usual
+/// ten bins.
+pub(crate) fn bin_counts(edges: &[f64], values: &[f64]) -> Vec<u64> {
+    let mut counts = vec![0u64; edges.len() + 1];
+    for value in values {
+        let bin: usize = edges.iter().map(|edge| usize::from(edge <= value)).sum();
+        counts[bin] += 1;
+    }
+    counts
 }
 
 /// numpy's `_lerp`: from the nearer end, so that gamma ≥ ½ rounds like numpy.
@@ -164,7 +169,7 @@ fn deduplicated(mut edges: Vec<f64>) -> Vec<f64> {
 
 /// The interior quantile edges from exact order statistics (no full sort): each edge needs the
 /// values of rank ⌊(n−1)q⌋ and the one after.
-fn quantile_edges(reference: &mut [f64], bins: usize) -> Vec<f64> {
+pub(crate) fn quantile_edges(reference: &mut [f64], bins: usize) -> Vec<f64> {
     let last = reference.len() - 1;
     let positions: Vec<f64> = (1..bins)
         .map(|k| last as f64 * (k as f64 / bins as f64))
