@@ -23,7 +23,7 @@ use super::profile::profile;
 use super::registry::VersionRecord;
 use super::runs::{RunRecord, Runs};
 use super::statement::OptionValue;
-use super::train::{Inputs, Iteration, Targets, train};
+use super::train::{GOLDEN_GAMMA, Inputs, Iteration, Targets, mix64, train, unit_interval};
 use super::{Ml, MlError, metrics, scoring, session};
 use crate::engine::Engine;
 use crate::storage::DurableTable;
@@ -527,11 +527,10 @@ fn split(options: &TrainingOptions, rows: usize) -> (Vec<u32>, Vec<u32>) {
     let mut train = Vec::with_capacity(rows);
     let mut eval = Vec::new();
     for row in 0..rows as u32 {
-        let mut z = options.seed ^ (u64::from(row)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        if ((z >> 11) as f64 / (1u64 << 53) as f64) < fraction {
+        let draw = unit_interval(mix64(
+            options.seed ^ u64::from(row).wrapping_mul(GOLDEN_GAMMA),
+        ));
+        if draw < fraction {
             eval.push(row);
         } else {
             train.push(row);

@@ -101,6 +101,14 @@ use registry::Registry;
 use runs::Runs;
 use system_tables::{ReadOnly, RegistryTable, RegistryView};
 
+/// The type of the registry's timestamps: UTC instants in microseconds, as Delta stores them.
+pub fn utc_timestamp() -> datafusion::arrow::datatypes::DataType {
+    datafusion::arrow::datatypes::DataType::Timestamp(
+        datafusion::arrow::datatypes::TimeUnit::Microsecond,
+        Some("UTC".into()),
+    )
+}
+
 /// The schema holding the registry and experiment-tracking tables.
 pub const ML_SCHEMA: &str = "ml";
 

@@ -13,12 +13,12 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
-use super::MlError;
 use super::model::{ArtifactDigests, Model, ModelType, ValueType};
 use super::profile::FeatureProfile;
+use super::{MlError, utc_timestamp};
 use crate::storage::{TableStore, conform_batch};
 
 /// Model lifecycle stages, as MLflow names them.
@@ -103,11 +103,7 @@ pub struct Registry {
 pub fn events_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("seq", DataType::Int64, false),
-        Field::new(
-            "at",
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            false,
-        ),
+        Field::new("at", utc_timestamp(), false),
         Field::new("model", DataType::Utf8, false),
         Field::new("version", DataType::Int64, true),
         Field::new("event", DataType::Utf8, false),
@@ -434,12 +430,13 @@ impl Registry {
             Some((name, selector)) => (name, Some(selector)),
             None => (reference, None),
         };
-        let live = self.live();
-        let mut versions: Vec<&VersionState> =
-            live.iter().filter(|s| s.record.model == name).collect();
+        // Read in place: predict resolves once per batch, so no copy of the registry here.
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        let live = || state.iter().filter(|s| !s.dropped);
+        let mut versions: Vec<&VersionState> = live().filter(|s| s.record.model == name).collect();
         if versions.is_empty() {
             let folded = name.to_lowercase();
-            versions = live.iter().filter(|s| s.record.model == folded).collect();
+            versions = live().filter(|s| s.record.model == folded).collect();
         }
         if versions.is_empty() {
             return Err(undefined_model(name));

@@ -8,11 +8,11 @@ use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{
     ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::error::DataFusionError;
 
-use super::MlError;
 use super::train::Iteration;
+use super::{MlError, utc_timestamp};
 use crate::storage::{TableStore, conform_batch, delta_schema};
 
 pub struct RunRecord {
@@ -34,10 +34,6 @@ pub struct RunRecord {
     pub message: Option<String>,
 }
 
-fn timestamp() -> DataType {
-    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-}
-
 pub fn runs_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("run_id", DataType::Utf8, false),
@@ -48,8 +44,8 @@ pub fn runs_schema() -> SchemaRef {
         Field::new("options", DataType::Utf8, false),
         Field::new("training_query", DataType::Utf8, false),
         Field::new("input_versions", DataType::Utf8, false),
-        Field::new("started_at", timestamp(), false),
-        Field::new("finished_at", timestamp(), false),
+        Field::new("started_at", utc_timestamp(), false),
+        Field::new("finished_at", utc_timestamp(), false),
         Field::new("training_rows", DataType::Int64, false),
         Field::new("eval_rows", DataType::Int64, false),
         Field::new("created_by", DataType::Utf8, false),

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use datafusion::arrow::array::{
     ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::TableType;
 use datafusion::datasource::memory::MemorySourceConfig;
@@ -17,6 +17,7 @@ use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
 use super::registry::{Registry, Stage};
+use super::utc_timestamp;
 use crate::storage::DurableTable;
 
 /// A durable table users may read but not change: the registry writes it.
@@ -67,10 +68,6 @@ impl std::fmt::Debug for RegistryTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "RegistryTable({:?})", self.view)
     }
-}
-
-fn timestamp() -> DataType {
-    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
 }
 
 impl RegistryTable {
@@ -214,8 +211,8 @@ pub fn models_schema() -> SchemaRef {
         Field::new("production_version", DataType::Int64, true),
         Field::new("staging_version", DataType::Int64, true),
         Field::new("model_type", DataType::Utf8, false),
-        Field::new("created_at", timestamp(), false),
-        Field::new("updated_at", timestamp(), false),
+        Field::new("created_at", utc_timestamp(), false),
+        Field::new("updated_at", utc_timestamp(), false),
     ]))
 }
 
@@ -229,7 +226,7 @@ impl TableProvider for RegistryTable {
                 Field::new("stage", DataType::Utf8, false),
                 Field::new("model_type", DataType::Utf8, false),
                 Field::new("sha256", DataType::Utf8, false),
-                Field::new("created_at", timestamp(), false),
+                Field::new("created_at", utc_timestamp(), false),
                 Field::new("created_by", DataType::Utf8, false),
                 Field::new("label", DataType::Utf8, false),
                 Field::new("features", DataType::Utf8, false),
