@@ -13,6 +13,7 @@ pub mod cli;
 pub mod data_dir;
 pub mod engine;
 pub mod error;
+pub mod features;
 pub mod ml;
 pub mod server;
 pub mod storage;

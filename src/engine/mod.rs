@@ -113,13 +113,16 @@ impl Engine {
         // TIMESTAMPTZ columns hold UTC instants, as in PostgreSQL; without a session zone
         // DataFusion would plan them as zone-less timestamps.
         config.options_mut().execution.time_zone = Some("UTC".to_string());
-        let state = SessionStateBuilder::new()
-            .with_config(config)
-            .with_default_features()
-            .with_physical_optimizer_rule(Arc::new(panic_guard::CatchPanics))
-            .build();
+        let state = crate::features::with_asof_joins(
+            SessionStateBuilder::new()
+                .with_config(config)
+                .with_default_features()
+                .with_physical_optimizer_rule(Arc::new(panic_guard::CatchPanics)),
+        )
+        .build();
         let ctx = SessionContext::new_with_state(state);
         quiver_udfs::register_all(&ctx);
+        crate::features::register_functions(&ctx);
         setup_pg_catalog(&ctx, CATALOG, EmptyContextProvider).map_err(|e| *e)?;
         let engine = Self {
             ctx,

@@ -11,9 +11,12 @@ use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser
 use crate::error::{SqlError, sqlstate};
 
 /// Parses in PostgreSQL's dialect, with the same compatibility rewrites the wire server applies
-/// (so psql's catalog queries work everywhere). Text that only DataFusion's own grammar accepts
+/// (so psql's catalog queries work everywhere), after ASOF joins are rewritten into joins
+/// DataFusion can plan. Text that only DataFusion's own grammar accepts
 /// (`CREATE EXTERNAL TABLE`, `COPY ... STORED AS`) is parsed by DataFusion's parser instead.
 pub fn parse_statements(sql: &str) -> Result<Vec<Statement>, SqlError> {
+    let rewritten = crate::features::asof::sql::rewrite(sql)?;
+    let sql = rewritten.as_deref().unwrap_or(sql);
     let postgres = PostgresCompatibilityParser::new();
     match postgres.parse(sql) {
         Ok(statements) => Ok(statements

@@ -167,7 +167,11 @@ impl QueryParser for QuiverParser {
         if model_statement(sql)?.is_some() {
             return Ok(Some((sql.to_string(), None)));
         }
-        self.inner.parse_sql(client, sql, types).await
+        let rewritten = crate::features::asof::sql::rewrite(sql)
+            .map_err(|e| wire_error(e.into_datafusion()))?;
+        self.inner
+            .parse_sql(client, rewritten.as_deref().unwrap_or(sql), types)
+            .await
     }
 
     fn get_parameter_types(&self, statement: &Self::Statement) -> PgWireResult<Vec<Type>> {
