@@ -67,8 +67,13 @@ impl AsofJoinExec {
             &right_exprs.time.data_type(&right.schema())?,
         )?;
         let partitions = left.output_partitioning().partition_count();
+        // Left rows keep their order and their columns' positions, so the left's ordering holds.
+        let mut equivalences = EquivalenceProperties::new(Arc::clone(&schema));
+        if let Some(ordering) = left.output_ordering() {
+            equivalences.add_ordering(ordering.iter().cloned());
+        }
         let properties = PlanProperties::new(
-            EquivalenceProperties::new(Arc::clone(&schema)),
+            equivalences,
             Partitioning::UnknownPartitioning(partitions),
             EmissionType::Incremental,
             Boundedness::Bounded,
