@@ -163,14 +163,29 @@ async fn asof_join_ties_prepared_statements_and_bad_conditions() {
         // No time comparison.
         ("SELECT * FROM l ASOF JOIN r ON l.k = r.k", "42601"),
         // Two time comparisons.
-        ("SELECT * FROM l ASOF JOIN r ON l.ts >= r.ts AND l.k <= r.k", "42601"),
+        (
+            "SELECT * FROM l ASOF JOIN r ON l.ts >= r.ts AND l.k <= r.k",
+            "42601",
+        ),
         // A condition that compares one table with itself.
-        ("SELECT * FROM l ASOF JOIN r MATCH_CONDITION (l.ts >= l.k) ON l.k = r.k", "42601"),
+        (
+            "SELECT * FROM l ASOF JOIN r MATCH_CONDITION (l.ts >= l.k) ON l.k = r.k",
+            "42601",
+        ),
         // Something other than equalities in ON.
-        ("SELECT * FROM l ASOF JOIN r MATCH_CONDITION (l.ts >= r.ts) ON l.k + r.k = 2", "42601"),
+        (
+            "SELECT * FROM l ASOF JOIN r MATCH_CONDITION (l.ts >= r.ts) ON l.k + r.k = 2",
+            "42601",
+        ),
         // Times that are not times or numbers.
-        ("SELECT * FROM l ASOF JOIN r MATCH_CONDITION (r.v <= 'x') ON l.k = r.k", "42601"),
-        ("SELECT * FROM l ASOF JOIN r MATCH_CONDITION (CAST(l.ts AS TEXT) >= r.v) ON l.k = r.k", "42804"),
+        (
+            "SELECT * FROM l ASOF JOIN r MATCH_CONDITION (r.v <= 'x') ON l.k = r.k",
+            "42601",
+        ),
+        (
+            "SELECT * FROM l ASOF JOIN r MATCH_CONDITION (CAST(l.ts AS TEXT) >= r.v) ON l.k = r.k",
+            "42804",
+        ),
     ] {
         let err = client.simple_query(sql).await.unwrap_err();
         assert_eq!(sqlstate(&err), code, "{sql}: {err:?}");

@@ -31,6 +31,8 @@ pub use panic_guard::panic_error;
 
 use crate::data_dir::DataDir;
 use crate::error::{QuiverError, SqlError};
+use crate::features::statement::FeatureViewStatement;
+use crate::features::store::FeatureStore;
 use crate::ml::Ml;
 use crate::ml::statement::{ModelStatement, Piece, split_model_statements};
 use crate::storage::{DurableTable, Storage};
@@ -84,6 +86,7 @@ impl std::fmt::Display for CommandTag {
 pub enum EngineStatement {
     Sql(Statement),
     Model(ModelStatement),
+    FeatureView(FeatureViewStatement),
 }
 
 impl From<Statement> for EngineStatement {
@@ -98,6 +101,7 @@ pub struct Engine {
     storage: Storage,
     data_dir: DataDir,
     ml: std::sync::OnceLock<Ml>,
+    features: std::sync::OnceLock<Arc<FeatureStore>>,
 }
 
 impl Engine {
@@ -129,6 +133,7 @@ impl Engine {
             storage,
             data_dir,
             ml: std::sync::OnceLock::new(),
+            features: std::sync::OnceLock::new(),
         };
         time_travel::register(&engine.ctx);
         engine.load_catalog().await?;
@@ -136,6 +141,10 @@ impl Engine {
             .await
             .map_err(|e| QuiverError::DataFusion(e.into_datafusion()))?;
         let _ = engine.ml.set(ml);
+        let features = crate::features::open(&engine)
+            .await
+            .map_err(QuiverError::DataFusion)?;
+        let _ = engine.features.set(features);
         Ok(engine)
     }
 
@@ -218,6 +227,7 @@ impl Engine {
         for piece in pieces {
             match piece {
                 Piece::Model(model) => statements.push(EngineStatement::Model(model)),
+                Piece::FeatureView(view) => statements.push(EngineStatement::FeatureView(view)),
                 Piece::Sql(text) => statements.extend(
                     parse::parse_statements(&text)?
                         .into_iter()
@@ -233,6 +243,13 @@ impl Engine {
         self.ml
             .get()
             .ok_or_else(|| DataFusionError::Internal("the model registry is not open".into()))
+    }
+
+    /// The feature store.
+    pub fn features(&self) -> Result<&Arc<FeatureStore>> {
+        self.features
+            .get()
+            .ok_or_else(|| DataFusionError::Internal("the feature store is not open".into()))
     }
 
     /// Plans `query`, which must be a single SELECT (a training or scoring input).
@@ -283,6 +300,13 @@ impl Engine {
             EngineStatement::Model(statement) => {
                 self.guarded(crate::ml::execute::execute(self, statement))
                     .await
+            }
+            EngineStatement::FeatureView(statement) => {
+                self.guarded(async {
+                    let tag = self.features()?.execute(self, statement).await?;
+                    Ok(StatementOutcome::Command(tag))
+                })
+                .await
             }
         }
     }

@@ -1,11 +1,26 @@
-//! The feature store: point-in-time joins (`ASOF JOIN`) and the functions built on them.
+//! The feature store: feature views (durable tables with an entity, a timestamp and an online
+//! index), point-in-time joins (`ASOF JOIN`, `features_at_time`), time-window aggregates
+//! (`window_features`) and online lookups (`online_features`).
 
 pub mod asof;
+pub mod at_time;
+pub mod online;
+pub mod online_features;
+pub mod statement;
+pub mod store;
+pub mod system_tables;
+pub mod view;
 
 use std::sync::Arc;
 
+use datafusion::error::Result;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::SessionContext;
+
+use crate::engine::Engine;
+use crate::ml::ML_SCHEMA;
+use store::FeatureStore;
+use system_tables::{FeatureSystemTable, FeatureTable};
 
 /// Teaches a session state Quiver's ASOF joins: the analyzer rule and the planner.
 pub fn with_asof_joins(builder: SessionStateBuilder) -> SessionStateBuilder {
@@ -14,7 +29,44 @@ pub fn with_asof_joins(builder: SessionStateBuilder) -> SessionStateBuilder {
         .with_query_planner(Arc::new(asof::exec::QuiverQueryPlanner))
 }
 
-/// Registers the functions the feature store adds to SQL.
+/// Registers the functions the feature store adds to SQL that need no stored state.
 pub fn register_functions(ctx: &SessionContext) {
     ctx.register_udf(asof::logical::AsofMatchMarker::udf());
+}
+
+/// Opens the feature store of `engine`'s data directory and registers its tables and functions.
+pub async fn open(engine: &Engine) -> Result<Arc<FeatureStore>> {
+    let store = Arc::new(FeatureStore::open(engine).await?);
+    let ctx = engine.session_context();
+    if let Some(ml) = ctx
+        .catalog(crate::engine::CATALOG)
+        .and_then(|c| c.schema(ML_SCHEMA))
+    {
+        for (name, table) in [
+            ("feature_views", FeatureTable::Views),
+            ("feature_freshness", FeatureTable::Freshness),
+        ] {
+            ml.deregister_table(name)?;
+            ml.register_table(
+                name.to_string(),
+                Arc::new(FeatureSystemTable {
+                    store: Arc::clone(&store),
+                    table,
+                }),
+            )?;
+        }
+    }
+    ctx.register_udtf(
+        "features_at_time",
+        Arc::new(at_time::FeaturesAtTime {
+            store: Arc::clone(&store),
+        }),
+    );
+    ctx.register_udtf(
+        online_features::FUNCTION,
+        Arc::new(online_features::OnlineFeatures {
+            store: Arc::clone(&store),
+        }),
+    );
+    Ok(store)
 }

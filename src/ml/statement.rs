@@ -8,6 +8,7 @@ use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
 use crate::error::{SqlError, sqlstate};
+use crate::features::statement::FeatureViewStatement;
 
 /// A value in `OPTIONS (...)`.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +65,7 @@ pub enum ModelStatement {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Piece {
     Model(ModelStatement),
+    FeatureView(FeatureViewStatement),
     Sql(String),
 }
 
@@ -82,17 +84,20 @@ pub fn split_model_statements(sql: &str) -> Result<Option<Vec<Piece>>, SqlError>
             statement.iter().filter(|t| !is_trivia(&t.token)).collect();
         let Some(first) = words.first() else { continue };
         let text = offsets.text(first, words[words.len() - 1], sql);
+        let parser = Parser {
+            words: &words,
+            at: 0,
+            sql,
+            offsets: &offsets,
+        };
         if is_model_statement(&words) {
             found = true;
-            pieces.push(Piece::Model(
-                Parser {
-                    words: &words,
-                    at: 0,
-                    sql,
-                    offsets: &offsets,
-                }
-                .statement()?,
-            ));
+            pieces.push(Piece::Model(parser.statement()?));
+        } else if is_feature_view_statement(&words) {
+            found = true;
+            pieces.push(Piece::FeatureView(crate::features::statement::parse(
+                parser,
+            )?));
         } else {
             pieces.push(Piece::Sql(text.to_string()));
         }
@@ -111,15 +116,25 @@ fn keyword(token: &Token) -> Option<String> {
     }
 }
 
+/// Whether the statement's first words are `prefix`.
+fn starts_with(words: &[&TokenWithSpan], prefix: &[&str]) -> bool {
+    words.len() >= prefix.len()
+        && words
+            .iter()
+            .zip(prefix)
+            .all(|(word, p)| keyword(&word.token).as_deref() == Some(*p))
+}
+
+fn is_feature_view_statement(words: &[&TokenWithSpan]) -> bool {
+    let starts = |prefix: &[&str]| starts_with(words, prefix);
+    starts(&["CREATE", "FEATURE", "VIEW"])
+        || starts(&["CREATE", "OR", "REPLACE", "FEATURE", "VIEW"])
+        || starts(&["REFRESH", "FEATURE", "VIEW"])
+        || starts(&["DROP", "FEATURE", "VIEW"])
+}
+
 fn is_model_statement(words: &[&TokenWithSpan]) -> bool {
-    let keywords: Vec<String> = words
-        .iter()
-        .take(4)
-        .filter_map(|t| keyword(&t.token))
-        .collect();
-    let starts = |prefix: &[&str]| {
-        keywords.len() >= prefix.len() && keywords.iter().zip(prefix).all(|(k, p)| k == p)
-    };
+    let starts = |prefix: &[&str]| starts_with(words, prefix);
     starts(&["CREATE", "MODEL"])
         || starts(&["CREATE", "OR", "REPLACE", "MODEL"])
         || starts(&["ALTER", "MODEL"])
@@ -158,7 +173,8 @@ impl Offsets {
     }
 }
 
-struct Parser<'a> {
+/// Walks the words of one Quiver statement.
+pub(crate) struct Parser<'a> {
     words: &'a [&'a TokenWithSpan],
     at: usize,
     sql: &'a str,
@@ -166,17 +182,24 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn peek(&self) -> Option<&Token> {
+    /// The statement's text from the current word to its end (a query after AS).
+    pub(crate) fn rest(&self) -> Option<String> {
+        let first = self.words.get(self.at)?;
+        let last = self.words[self.words.len() - 1];
+        Some(self.offsets.text(first, last, self.sql).to_string())
+    }
+
+    pub(crate) fn peek(&self) -> Option<&Token> {
         self.words.get(self.at).map(|t| &t.token)
     }
 
-    fn next(&mut self) -> Option<&Token> {
+    pub(crate) fn next(&mut self) -> Option<&Token> {
         let token = self.words.get(self.at).map(|t| &t.token);
         self.at += 1;
         token
     }
 
-    fn error(&self, expected: &str) -> SqlError {
+    pub(crate) fn error(&self, expected: &str) -> SqlError {
         let found = self
             .peek()
             .map_or("end of statement".to_string(), |t| format!("\"{t}\""));
@@ -186,7 +209,7 @@ impl Parser<'_> {
         )
     }
 
-    fn accept(&mut self, word: &str) -> bool {
+    pub(crate) fn accept(&mut self, word: &str) -> bool {
         if self.peek().and_then(keyword).as_deref() == Some(word) {
             self.at += 1;
             true
@@ -195,7 +218,7 @@ impl Parser<'_> {
         }
     }
 
-    fn expect(&mut self, word: &str) -> Result<(), SqlError> {
+    pub(crate) fn expect(&mut self, word: &str) -> Result<(), SqlError> {
         if self.accept(word) {
             Ok(())
         } else {
@@ -203,7 +226,7 @@ impl Parser<'_> {
         }
     }
 
-    fn expect_token(&mut self, token: Token, what: &str) -> Result<(), SqlError> {
+    pub(crate) fn expect_token(&mut self, token: Token, what: &str) -> Result<(), SqlError> {
         if self.peek() == Some(&token) {
             self.at += 1;
             Ok(())
@@ -212,26 +235,26 @@ impl Parser<'_> {
         }
     }
 
-    fn end(&self) -> Result<(), SqlError> {
+    pub(crate) fn end(&self) -> Result<(), SqlError> {
         match self.peek() {
             None => Ok(()),
             Some(_) => Err(self.error("end of statement")),
         }
     }
 
-    /// A model name: an identifier, as Postgres folds it (unquoted → lower case).
-    fn name(&mut self) -> Result<String, SqlError> {
+    /// A name: an identifier, as Postgres folds it (unquoted → lower case).
+    pub(crate) fn name(&mut self) -> Result<String, SqlError> {
         match self.next() {
             Some(Token::Word(word)) if word.quote_style.is_some() => Ok(word.value.clone()),
             Some(Token::Word(word)) => Ok(word.value.to_lowercase()),
             _ => {
                 self.at -= 1;
-                Err(self.error("a model name"))
+                Err(self.error("a name"))
             }
         }
     }
 
-    fn string(&mut self, what: &str) -> Result<String, SqlError> {
+    pub(crate) fn string(&mut self, what: &str) -> Result<String, SqlError> {
         match self.next() {
             Some(Token::SingleQuotedString(text)) => Ok(text.clone()),
             _ => {

@@ -134,12 +134,15 @@ pub struct QuiverParser {
     pub(super) inner: Arc<Parser>,
 }
 
-/// The model statement `text` holds, when it is one.
-fn model_statement(text: &str) -> PgWireResult<Option<ModelStatement>> {
+/// The Quiver statement (model or feature view) `text` holds, when it is one.
+fn quiver_statement(text: &str) -> PgWireResult<Option<EngineStatement>> {
     match split_model_statements(text).map_err(|e| wire_error(e.into_datafusion()))? {
         None => Ok(None),
         Some(mut pieces) => match (pieces.pop(), pieces.is_empty()) {
-            (Some(Piece::Model(statement)), true) => Ok(Some(statement)),
+            (Some(Piece::Model(statement)), true) => Ok(Some(EngineStatement::Model(statement))),
+            (Some(Piece::FeatureView(statement)), true) => {
+                Ok(Some(EngineStatement::FeatureView(statement)))
+            }
             _ => Err(wire_error(
                 SqlError::new(
                     sqlstate::SYNTAX_ERROR,
@@ -164,7 +167,7 @@ impl QueryParser for QuiverParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        if model_statement(sql)?.is_some() {
+        if quiver_statement(sql)?.is_some() {
             return Ok(Some((sql.to_string(), None)));
         }
         let rewritten = crate::features::asof::sql::rewrite(sql)
@@ -186,9 +189,9 @@ impl QueryParser for QuiverParser {
         if statement.1.is_some() {
             return self.inner.get_result_schema(statement, column_format);
         }
-        let schema = match model_statement(&statement.0)? {
-            Some(ModelStatement::Create { .. }) => created_schema(),
-            Some(ModelStatement::Show) => show_models_schema(),
+        let schema = match quiver_statement(&statement.0)? {
+            Some(EngineStatement::Model(ModelStatement::Create { .. })) => created_schema(),
+            Some(EngineStatement::Model(ModelStatement::Show)) => show_models_schema(),
             _ => return Ok(vec![]),
         };
         arrow_schema_to_pg_fields(&schema, column_format.unwrap_or(&Format::UnifiedText), None)
@@ -257,15 +260,12 @@ impl ExtendedQueryHandler for PanicSafeExtended {
         let _running = self.in_flight.enter();
         let (text, plan) = &portal.statement.statement;
         if plan.is_none()
-            && let Some(statement) = model_statement(text)?
+            && let Some(statement) = quiver_statement(text)?
         {
             return guarded(async {
-                let outcome = with_notices(
-                    client,
-                    self.engine.execute(EngineStatement::Model(statement)),
-                )
-                .await
-                .map_err(wire_error)?;
+                let outcome = with_notices(client, self.engine.execute(statement))
+                    .await
+                    .map_err(wire_error)?;
                 outcome_response(outcome, &portal.result_column_format, &*client).await
             })
             .await;

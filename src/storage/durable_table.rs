@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -33,6 +33,15 @@ pub struct TableStore {
     current: RwLock<Snapshot>,
     /// Serializes this process's commits so each one starts from the snapshot the last produced.
     commit_lock: tokio::sync::Mutex<()>,
+    watchers: RwLock<Vec<Weak<dyn TableWatcher>>>,
+}
+
+/// Told about each committed change to a table, after the commit (so it sees only durable data).
+pub trait TableWatcher: Send + Sync {
+    /// Rows were appended (INSERT, COPY).
+    fn appended(&self, batches: &[RecordBatch]);
+    /// Rows were changed or deleted in place.
+    fn rewritten(&self);
 }
 
 #[derive(Clone)]
@@ -50,7 +59,28 @@ impl TableStore {
             uri,
             current: RwLock::new(Snapshot { table, scan }),
             commit_lock: tokio::sync::Mutex::new(()),
+            watchers: RwLock::new(Vec::new()),
         }))
+    }
+
+    /// Registers `watcher` for this table's future commits, for as long as it is alive.
+    pub fn watch(&self, watcher: Weak<dyn TableWatcher>) {
+        let mut watchers = self.watchers.write().unwrap_or_else(|e| e.into_inner());
+        watchers.retain(|w| w.strong_count() > 0);
+        watchers.push(watcher);
+    }
+
+    fn notify(&self, event: impl Fn(&dyn TableWatcher)) {
+        let watchers: Vec<Arc<dyn TableWatcher>> = self
+            .watchers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for watcher in watchers {
+            event(watcher.as_ref());
+        }
     }
 
     pub fn uri(&self) -> &Url {
@@ -85,12 +115,13 @@ impl TableStore {
         let table = self
             .snapshot()
             .table
-            .write(batches)
+            .write(batches.clone())
             .with_save_mode(SaveMode::Append)
             .with_commit_properties(commit_properties())
             .await
             .map_err(delta_error)?;
         self.install(table).await?;
+        self.notify(|watcher| watcher.appended(&batches));
         Ok(rows as u64)
     }
 
@@ -122,6 +153,9 @@ impl TableStore {
             }
         };
         self.install(table).await?;
+        if count > 0 {
+            self.notify(|watcher| watcher.rewritten());
+        }
         Ok(count)
     }
 }

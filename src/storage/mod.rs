@@ -23,7 +23,7 @@ use deltalake::protocol::SaveMode;
 use url::Url;
 
 pub use delta_types::{conform_batch, delta_schema};
-pub use durable_table::{DurableTable, TableStore};
+pub use durable_table::{DurableTable, TableStore, TableWatcher};
 
 use crate::data_dir::DataDir;
 use crate::error::{SqlError, sqlstate};

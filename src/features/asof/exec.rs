@@ -8,22 +8,21 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{LogicalPlan, UserDefinedLogicalNode};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning, PlanProperties, collect,
+    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
+    PlanProperties, collect,
 };
-use datafusion::physical_planner::{
-    DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner,
-};
-use datafusion::catalog::Session;
-use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
+use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::OnceCell;
 
@@ -166,7 +165,10 @@ fn probe(
     left: RecordBatch,
 ) -> Result<RecordBatch> {
     let keys = evaluate(&exprs.keys, &left)?;
-    let times = time_values(&evaluate(std::slice::from_ref(&exprs.time), &left)?[0], domain)?;
+    let times = time_values(
+        &evaluate(std::slice::from_ref(&exprs.time), &left)?[0],
+        domain,
+    )?;
     let matches = index.probe(&keys, &times)?;
     let mut columns = left.columns().to_vec();
     columns.extend(index.gather(&matches)?);
@@ -243,14 +245,12 @@ impl ExecutionPlan for AsofJoinExec {
         let output_schema = Arc::clone(&schema);
         let stream = futures::stream::once(async move {
             let index = index
-                .get_or_try_init(|| {
-                    build_index(right, right_exprs, created, domain, rule, context)
-                })
+                .get_or_try_init(|| build_index(right, right_exprs, created, domain, rule, context))
                 .await
                 .cloned()?;
-            Ok::<_, DataFusionError>(left.map(move |batch| {
-                probe(&index, &left_exprs, domain, &output_schema, batch?)
-            }))
+            Ok::<_, DataFusionError>(
+                left.map(move |batch| probe(&index, &left_exprs, domain, &output_schema, batch?)),
+            )
         })
         .try_flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))

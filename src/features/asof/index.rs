@@ -5,9 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, RecordBatch, UInt32Array, UInt32Builder,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array, UInt32Builder};
 use datafusion::arrow::compute::{LexicographicalComparator, SortColumn, cast, take};
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Date64Type, Float32Type, Float64Type, Int64Type, TimeUnit,
@@ -102,22 +100,28 @@ pub fn time_values(array: &ArrayRef, domain: TimeDomain) -> Result<Vec<Option<i6
             let scale = nanos_per(unit);
             let scaled = move |v: i64| v.checked_mul(scale);
             match unit {
-                TimeUnit::Second => collect(array.as_primitive::<TimestampSecondType>().iter(), scaled),
-                TimeUnit::Millisecond => {
-                    collect(array.as_primitive::<TimestampMillisecondType>().iter(), scaled)
+                TimeUnit::Second => {
+                    collect(array.as_primitive::<TimestampSecondType>().iter(), scaled)
                 }
-                TimeUnit::Microsecond => {
-                    collect(array.as_primitive::<TimestampMicrosecondType>().iter(), scaled)
-                }
-                TimeUnit::Nanosecond => {
-                    collect(array.as_primitive::<TimestampNanosecondType>().iter(), scaled)
-                }
+                TimeUnit::Millisecond => collect(
+                    array.as_primitive::<TimestampMillisecondType>().iter(),
+                    scaled,
+                ),
+                TimeUnit::Microsecond => collect(
+                    array.as_primitive::<TimestampMicrosecondType>().iter(),
+                    scaled,
+                ),
+                TimeUnit::Nanosecond => collect(
+                    array.as_primitive::<TimestampNanosecondType>().iter(),
+                    scaled,
+                ),
             }
         }
-        (TimeDomain::Instant, DataType::Date32) => collect(
-            array.as_primitive::<Date32Type>().iter(),
-            |days: i32| i64::from(days).checked_mul(86_400_000_000_000),
-        ),
+        (TimeDomain::Instant, DataType::Date32) => {
+            collect(array.as_primitive::<Date32Type>().iter(), |days: i32| {
+                i64::from(days).checked_mul(86_400_000_000_000)
+            })
+        }
         (TimeDomain::Instant, DataType::Date64) => {
             collect(array.as_primitive::<Date64Type>().iter(), |ms: i64| {
                 ms.checked_mul(1_000_000)
@@ -127,10 +131,11 @@ pub fn time_values(array: &ArrayRef, domain: TimeDomain) -> Result<Vec<Option<i6
             let integers = cast(array, &DataType::Int64)?;
             collect(integers.as_primitive::<Int64Type>().iter(), Some)
         }
-        (TimeDomain::Float, DataType::Float32) => collect(
-            array.as_primitive::<Float32Type>().iter(),
-            |v: f32| ordered_float(f64::from(v)),
-        ),
+        (TimeDomain::Float, DataType::Float32) => {
+            collect(array.as_primitive::<Float32Type>().iter(), |v: f32| {
+                ordered_float(f64::from(v))
+            })
+        }
         (TimeDomain::Float, _) => {
             let floats = cast(array, &DataType::Float64)?;
             collect(floats.as_primitive::<Float64Type>().iter(), ordered_float)
@@ -359,9 +364,7 @@ impl AsofIndex {
         for g in 0..group_count {
             order[starts[g]..starts[g + 1]].sort_unstable_by(|&a, &b| {
                 time_of(a).cmp(&time_of(b)).then_with(|| match &tie_break {
-                    Some(comparator) => comparator
-                        .compare(a as usize, b as usize)
-                        .then(a.cmp(&b)),
+                    Some(comparator) => comparator.compare(a as usize, b as usize).then(a.cmp(&b)),
                     None => a.cmp(&b),
                 })
             });
@@ -386,11 +389,7 @@ impl AsofIndex {
     }
 
     /// The matching right row of each left row, NULL where there is none.
-    pub fn probe(
-        &self,
-        keys: &[ArrayRef],
-        times: &[Option<i64>],
-    ) -> Result<UInt32Array> {
+    pub fn probe(&self, keys: &[ArrayRef], times: &[Option<i64>]) -> Result<UInt32Array> {
         let groups = self.keys.lookup(keys, times.len())?;
         let mut matches = UInt32Builder::with_capacity(times.len());
         for (group, time) in groups.iter().zip(times) {
@@ -570,16 +569,15 @@ mod tests {
             Arc::new(Int64Array::from(vec![1, 1, 2])),
             Arc::new(StringArray::from(vec![Some("b"), None, Some("a")])),
         ];
-        let found = index
-            .probe(&keys, &[Some(5), Some(5), Some(5)])
-            .unwrap();
+        let found = index.probe(&keys, &[Some(5), Some(5), Some(5)]).unwrap();
         assert_eq!(found.value(0), 1);
         assert!(found.is_null(1) && found.is_null(2));
     }
 
     #[test]
     fn floats_and_instants_compare_in_order() {
-        let floats: ArrayRef = Arc::new(Float64Array::from(vec![-2.5, -0.0, 0.0, 1e-300, f64::NAN]));
+        let floats: ArrayRef =
+            Arc::new(Float64Array::from(vec![-2.5, -0.0, 0.0, 1e-300, f64::NAN]));
         let values = time_values(&floats, TimeDomain::Float).unwrap();
         assert!(values[0] < values[1] && values[1] == values[2] && values[2] < values[3]);
         assert_eq!(values[4], None);

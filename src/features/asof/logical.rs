@@ -134,7 +134,13 @@ impl AsofJoin {
 
 impl PartialOrd for AsofJoin {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        (&self.on, &self.left_time, &self.right_time, &self.rule, &self.right_created)
+        (
+            &self.on,
+            &self.left_time,
+            &self.right_time,
+            &self.rule,
+            &self.right_created,
+        )
             .partial_cmp(&(
                 &other.on,
                 &other.left_time,
@@ -332,7 +338,12 @@ fn match_condition(
              each table, such as l.label_ts >= f.event_ts; found {condition}"
         ))
     };
-    let Expr::BinaryExpr(BinaryExpr { left: a, op, right: b }) = condition else {
+    let Expr::BinaryExpr(BinaryExpr {
+        left: a,
+        op,
+        right: b,
+    }) = condition
+    else {
         return Err(invalid());
     };
     let op = AsofOp::from_operator(*op).ok_or_else(invalid)?;

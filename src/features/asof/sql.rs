@@ -72,9 +72,8 @@ pub fn rewrite(sql: &str) -> Result<Option<String>, SqlError> {
 fn duckdb_spelling_to_snowflake(tokens: Vec<Token>) -> Vec<Token> {
     let mut out = Vec::with_capacity(tokens.len() + 8);
     let mut at = 0;
-    let next_word = |from: usize| {
-        (from..tokens.len()).find(|&i| !matches!(tokens[i], Token::Whitespace(_)))
-    };
+    let next_word =
+        |from: usize| (from..tokens.len()).find(|&i| !matches!(tokens[i], Token::Whitespace(_)));
     while at < tokens.len() {
         out.push(tokens[at].clone());
         if keyword(&tokens[at]) != Some(Keyword::ASOF) {
@@ -195,7 +194,15 @@ fn conjuncts(expr: &Expr, out: &mut Vec<Expr>) {
             conjuncts(left, out);
             conjuncts(right, out);
         }
-        Expr::Nested(inner) if matches!(**inner, Expr::BinaryOp { op: BinaryOperator::And, .. }) => {
+        Expr::Nested(inner)
+            if matches!(
+                **inner,
+                Expr::BinaryOp {
+                    op: BinaryOperator::And,
+                    ..
+                }
+            ) =>
+        {
             conjuncts(inner, out)
         }
         other => out.push(other.clone()),
@@ -206,13 +213,19 @@ fn is_inequality(expr: &Expr) -> bool {
     matches!(
         expr,
         Expr::BinaryOp {
-            op: BinaryOperator::Gt | BinaryOperator::GtEq | BinaryOperator::Lt | BinaryOperator::LtEq,
+            op: BinaryOperator::Gt
+                | BinaryOperator::GtEq
+                | BinaryOperator::Lt
+                | BinaryOperator::LtEq,
             ..
         }
     )
 }
 
-fn left_join(match_condition: &Expr, constraint: &JoinConstraint) -> Result<JoinOperator, SqlError> {
+fn left_join(
+    match_condition: &Expr,
+    constraint: &JoinConstraint,
+) -> Result<JoinOperator, SqlError> {
     let mut on = Vec::new();
     match constraint {
         JoinConstraint::On(expr) => conjuncts(expr, &mut on),
@@ -224,7 +237,8 @@ fn left_join(match_condition: &Expr, constraint: &JoinConstraint) -> Result<Join
         }
     }
     let condition = if *match_condition == Expr::Identifier(Ident::new(IN_ON_CLAUSE)) {
-        let (mut conditions, keys): (Vec<Expr>, Vec<Expr>) = on.into_iter().partition(is_inequality);
+        let (mut conditions, keys): (Vec<Expr>, Vec<Expr>) =
+            on.into_iter().partition(is_inequality);
         on = keys;
         match (conditions.pop(), conditions.is_empty()) {
             (Some(condition), true) => condition,
@@ -275,17 +289,25 @@ mod tests {
             rewrite("SELECT asof FROM t").unwrap().as_deref(),
             Some("SELECT asof FROM t")
         );
-        assert!(rewrite("SELECT * FROM a LEFT JOIN b ON a.x = b.x").unwrap().is_none());
+        assert!(
+            rewrite("SELECT * FROM a LEFT JOIN b ON a.x = b.x")
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
     fn both_spellings_become_a_marked_left_join() {
-        let expected = "SELECT * FROM l LEFT JOIN r ON l.k = r.k AND __quiver_asof_match(l.t >= r.t)";
+        let expected =
+            "SELECT * FROM l LEFT JOIN r ON l.k = r.k AND __quiver_asof_match(l.t >= r.t)";
         assert_eq!(
             rewritten("SELECT * FROM l ASOF JOIN r MATCH_CONDITION (l.t >= r.t) ON l.k = r.k"),
             expected
         );
-        assert_eq!(rewritten("SELECT * FROM l ASOF JOIN r ON l.k = r.k AND l.t >= r.t"), expected);
+        assert_eq!(
+            rewritten("SELECT * FROM l ASOF JOIN r ON l.k = r.k AND l.t >= r.t"),
+            expected
+        );
         assert_eq!(
             rewritten("SELECT * FROM l ASOF LEFT JOIN r ON l.t >= r.t AND l.k = r.k"),
             expected
