@@ -5,6 +5,7 @@ mod copy;
 mod ddl;
 mod panic_guard;
 mod parse;
+pub mod rewrite;
 mod time_travel;
 
 use std::panic::AssertUnwindSafe;
@@ -117,7 +118,7 @@ impl Engine {
         // TIMESTAMPTZ columns hold UTC instants, as in PostgreSQL; without a session zone
         // DataFusion would plan them as zone-less timestamps.
         config.options_mut().execution.time_zone = Some("UTC".to_string());
-        let state = crate::features::with_asof_joins(
+        let state = crate::features::with_feature_plans(
             SessionStateBuilder::new()
                 .with_config(config)
                 .with_default_features()

@@ -15,7 +15,7 @@ use crate::error::{SqlError, sqlstate};
 /// DataFusion can plan. Text that only DataFusion's own grammar accepts
 /// (`CREATE EXTERNAL TABLE`, `COPY ... STORED AS`) is parsed by DataFusion's parser instead.
 pub fn parse_statements(sql: &str) -> Result<Vec<Statement>, SqlError> {
-    let rewritten = crate::features::asof::sql::rewrite(sql)?;
+    let rewritten = super::rewrite::rewrite(sql)?;
     let sql = rewritten.as_deref().unwrap_or(sql);
     let postgres = PostgresCompatibilityParser::new();
     match postgres.parse(sql) {

@@ -10,11 +10,17 @@ pub mod statement;
 pub mod store;
 pub mod system_tables;
 pub mod view;
+pub mod window;
 
 use std::sync::Arc;
 
+use datafusion::catalog::Session;
 use datafusion::error::Result;
 use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::context::QueryPlanner;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
 use datafusion::prelude::SessionContext;
 
 use crate::engine::Engine;
@@ -22,11 +28,32 @@ use crate::ml::ML_SCHEMA;
 use store::FeatureStore;
 use system_tables::{FeatureSystemTable, FeatureTable};
 
-/// Teaches a session state Quiver's ASOF joins: the analyzer rule and the planner.
-pub fn with_asof_joins(builder: SessionStateBuilder) -> SessionStateBuilder {
+/// Teaches a session state the feature store's plan nodes: the ASOF analyzer rule and the
+/// planner that runs ASOF joins and window aggregates.
+pub fn with_feature_plans(builder: SessionStateBuilder) -> SessionStateBuilder {
     builder
         .with_analyzer_rule(Arc::new(asof::logical::AsofJoinRule))
-        .with_query_planner(Arc::new(asof::exec::QuiverQueryPlanner))
+        .with_query_planner(Arc::new(FeaturePlanner))
+}
+
+/// DataFusion's physical planner, taught the feature store's plan nodes.
+#[derive(Debug)]
+struct FeaturePlanner;
+
+#[async_trait::async_trait]
+impl QueryPlanner for FeaturePlanner {
+    async fn create_physical_plan(
+        &self,
+        logical_plan: &LogicalPlan,
+        session: &dyn Session,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        DefaultPhysicalPlanner::with_extension_planners(vec![
+            Arc::new(asof::exec::AsofPlanner),
+            Arc::new(window::exec::WindowPlanner),
+        ])
+        .create_physical_plan(logical_plan, session)
+        .await
+    }
 }
 
 /// Registers the functions the feature store adds to SQL that need no stored state.
@@ -62,6 +89,7 @@ pub async fn open(engine: &Engine) -> Result<Arc<FeatureStore>> {
             store: Arc::clone(&store),
         }),
     );
+    ctx.register_udtf(window::FUNCTION, Arc::new(window::WindowFeatures));
     ctx.register_udtf(
         online_features::FUNCTION,
         Arc::new(online_features::OnlineFeatures {

@@ -170,8 +170,8 @@ impl QueryParser for QuiverParser {
         if quiver_statement(sql)?.is_some() {
             return Ok(Some((sql.to_string(), None)));
         }
-        let rewritten = crate::features::asof::sql::rewrite(sql)
-            .map_err(|e| wire_error(e.into_datafusion()))?;
+        let rewritten =
+            crate::engine::rewrite::rewrite(sql).map_err(|e| wire_error(e.into_datafusion()))?;
         self.inner
             .parse_sql(client, rewritten.as_deref().unwrap_or(sql), types)
             .await

@@ -2,6 +2,7 @@
 //! group sorted by time. A probe is a hash lookup and a binary search, so the left side streams
 //! through in its own order and the right side is read once, however many left partitions ask.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -159,7 +160,7 @@ pub struct MatchRule {
 /// Groups rows by their key columns: one integer column hashes as an integer, anything else
 /// through arrow's row format.
 #[derive(Debug)]
-enum KeyGroups {
+pub(crate) enum KeyGroups {
     None,
     Integer(HashMap<i64, u32>),
     Rows {
@@ -183,7 +184,7 @@ fn is_integer_key(data_type: &DataType) -> bool {
 }
 
 impl KeyGroups {
-    fn new(keys: &[ArrayRef]) -> Result<Self> {
+    pub(crate) fn new(keys: &[ArrayRef]) -> Result<Self> {
         Ok(match keys {
             [] => Self::None,
             [key] if is_integer_key(key.data_type()) => Self::Integer(HashMap::new()),
@@ -202,7 +203,7 @@ impl KeyGroups {
 
     /// The group of each row, creating groups for keys not seen before (`None` where a key
     /// is NULL).
-    fn insert(&mut self, keys: &[ArrayRef], rows: usize) -> Result<Vec<Option<u32>>> {
+    pub(crate) fn insert(&mut self, keys: &[ArrayRef], rows: usize) -> Result<Vec<Option<u32>>> {
         match self {
             Self::None => Ok(vec![Some(0); rows]),
             Self::Integer(groups) => Ok(integer_keys(keys)?
@@ -236,7 +237,7 @@ impl KeyGroups {
     }
 
     /// The group of each row, `None` where a key is NULL or was never seen.
-    fn lookup(&self, keys: &[ArrayRef], rows: usize) -> Result<Vec<Option<u32>>> {
+    pub(crate) fn lookup(&self, keys: &[ArrayRef], rows: usize) -> Result<Vec<Option<u32>>> {
         match self {
             Self::None => Ok(vec![Some(0); rows]),
             Self::Integer(groups) => Ok(integer_keys(keys)?
@@ -261,7 +262,7 @@ impl KeyGroups {
         }
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             Self::None => 1,
             Self::Integer(groups) => groups.len(),
@@ -292,6 +293,66 @@ fn encode_rows(converter: &RowConverter, types: &[DataType], keys: &[ArrayRef]) 
     Ok(converter.convert_columns(&keys)?)
 }
 
+/// Rows grouped by key, each group in time order: group `g` is `order[starts[g]..starts[g + 1]]`.
+/// Rows with a NULL key or time are left out.
+pub(crate) struct TimeOrder {
+    pub keys: KeyGroups,
+    pub starts: Vec<usize>,
+    pub order: Vec<u32>,
+}
+
+impl TimeOrder {
+    /// Orders rows by (key group, time, `tie`, row number).
+    pub(crate) fn build(
+        keys: &[ArrayRef],
+        times: &[Option<i64>],
+        tie: impl Fn(u32, u32) -> Ordering,
+    ) -> Result<Self> {
+        if times.len() > u32::MAX as usize {
+            return Err(SqlError::new(
+                sqlstate::PROGRAM_LIMIT_EXCEEDED,
+                "a time-ordered index holds at most 4294967295 rows",
+            )
+            .into_datafusion());
+        }
+        let mut groups = KeyGroups::new(keys)?;
+        let group_of = groups.insert(keys, times.len())?;
+        let group_count = groups.len();
+        let mut starts = vec![0usize; group_count + 1];
+        for (group, time) in group_of.iter().zip(times) {
+            if let (Some(group), Some(_)) = (group, time) {
+                starts[*group as usize + 1] += 1;
+            }
+        }
+        for g in 0..group_count {
+            starts[g + 1] += starts[g];
+        }
+        let mut fill = starts.clone();
+        let mut order = vec![0u32; starts[group_count]];
+        for (row, (group, time)) in group_of.iter().zip(times).enumerate() {
+            if let (Some(group), Some(_)) = (group, time) {
+                let at = &mut fill[*group as usize];
+                order[*at] = row as u32;
+                *at += 1;
+            }
+        }
+        let time_of = |row: u32| times[row as usize].unwrap_or_default();
+        for g in 0..group_count {
+            order[starts[g]..starts[g + 1]].sort_unstable_by(|&a, &b| {
+                time_of(a)
+                    .cmp(&time_of(b))
+                    .then_with(|| tie(a, b))
+                    .then(a.cmp(&b))
+            });
+        }
+        Ok(Self {
+            keys: groups,
+            starts,
+            order,
+        })
+    }
+}
+
 /// The indexed right side.
 #[derive(Debug)]
 pub struct AsofIndex {
@@ -320,36 +381,6 @@ impl AsofIndex {
     /// (compared in order, NULLs first) sort last wins, so the result never depends on the order
     /// the rows were read in.
     pub fn build(right: RightColumns, rule: MatchRule) -> Result<Self> {
-        let rows = right.batch.num_rows();
-        if rows > u32::MAX as usize {
-            return Err(SqlError::new(
-                sqlstate::PROGRAM_LIMIT_EXCEEDED,
-                "the right side of an ASOF join holds more than 4294967295 rows",
-            )
-            .into_datafusion());
-        }
-        let mut keys = KeyGroups::new(&right.keys)?;
-        let groups = keys.insert(&right.keys, rows)?;
-        let group_count = keys.len();
-        let mut starts = vec![0usize; group_count + 1];
-        for (group, time) in groups.iter().zip(&right.times) {
-            if let (Some(group), Some(_)) = (group, time) {
-                starts[*group as usize + 1] += 1;
-            }
-        }
-        for g in 0..group_count {
-            starts[g + 1] += starts[g];
-        }
-        let mut fill = starts.clone();
-        let mut order = vec![0u32; starts[group_count]];
-        for (row, (group, time)) in groups.iter().zip(&right.times).enumerate() {
-            if let (Some(group), Some(_)) = (group, time) {
-                let at = &mut fill[*group as usize];
-                order[*at] = row as u32;
-                *at += 1;
-            }
-        }
-        let time_of = |row: u32| right.times[row as usize].unwrap_or_default();
         let columns: Vec<SortColumn> = right
             .batch
             .columns()
@@ -361,14 +392,15 @@ impl AsofIndex {
             .collect();
         // Columns arrow cannot compare (nested types) fall back to the read order.
         let tie_break = LexicographicalComparator::try_new(&columns).ok();
-        for g in 0..group_count {
-            order[starts[g]..starts[g + 1]].sort_unstable_by(|&a, &b| {
-                time_of(a).cmp(&time_of(b)).then_with(|| match &tie_break {
-                    Some(comparator) => comparator.compare(a as usize, b as usize).then(a.cmp(&b)),
-                    None => a.cmp(&b),
-                })
-            });
-        }
+        let TimeOrder {
+            keys,
+            starts,
+            order,
+        } = TimeOrder::build(&right.keys, &right.times, |a, b| match &tie_break {
+            Some(comparator) => comparator.compare(a as usize, b as usize),
+            None => Ordering::Equal,
+        })?;
+        let time_of = |row: u32| right.times[row as usize].unwrap_or_default();
         let times = order.iter().map(|&row| time_of(row)).collect();
         let created = right
             .created

@@ -10,18 +10,18 @@
 //! ... FROM l LEFT JOIN r ON l.k = r.k AND __quiver_asof_match(l.t >= r.t)
 //! ```
 //!
-//! Text without the word ASOF is left untouched.
+//! [`crate::engine::rewrite`] runs this on text that mentions ASOF.
 
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, Ident, JoinConstraint, JoinOperator, Query, SetExpr, TableFactor,
-    TableWithJoins, VisitMut, VisitorMut,
+    TableWithJoins, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::Parser;
-use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+use datafusion::sql::sqlparser::tokenizer::{Token, Whitespace};
 
 use super::logical::MARKER;
 use crate::error::{SqlError, sqlstate};
@@ -37,39 +37,14 @@ fn keyword(token: &Token) -> Option<Keyword> {
     }
 }
 
-/// `sql` with its ASOF joins rewritten, or `None` when it has none.
-pub fn rewrite(sql: &str) -> Result<Option<String>, SqlError> {
-    let dialect = PostgreSqlDialect {};
-    let Ok(tokens) = Tokenizer::new(&dialect, sql).tokenize() else {
-        // The SQL parser reports tokenizer errors with their position.
-        return Ok(None);
-    };
-    if !tokens.iter().any(|t| keyword(t) == Some(Keyword::ASOF)) {
-        return Ok(None);
-    }
-    let text: String = duckdb_spelling_to_snowflake(tokens)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    let mut statements = Parser::parse_sql(&dialect, &text)
-        .map_err(|e| SqlError::new(sqlstate::SYNTAX_ERROR, e.to_string()))?;
-    for statement in &mut statements {
-        if let ControlFlow::Break(error) = statement.visit(&mut AsofRewriter) {
-            return Err(error);
-        }
-    }
-    Ok(Some(
-        statements
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(";\n"),
-    ))
+/// Whether the text mentions ASOF at all (only then is it rewritten).
+pub(crate) fn mentions_asof(tokens: &[Token]) -> bool {
+    tokens.iter().any(|t| keyword(t) == Some(Keyword::ASOF))
 }
 
 /// Drops LEFT [OUTER] after ASOF, and gives an ASOF JOIN with no MATCH_CONDITION a placeholder
 /// one, so sqlparser (which knows only Snowflake's spelling) accepts DuckDB's.
-fn duckdb_spelling_to_snowflake(tokens: Vec<Token>) -> Vec<Token> {
+pub(crate) fn duckdb_spelling_to_snowflake(tokens: Vec<Token>) -> Vec<Token> {
     let mut out = Vec::with_capacity(tokens.len() + 8);
     let mut at = 0;
     let next_word =
@@ -129,7 +104,8 @@ fn duckdb_spelling_to_snowflake(tokens: Vec<Token>) -> Vec<Token> {
     out
 }
 
-struct AsofRewriter;
+/// Rewrites every ASOF join of a statement, in subqueries and nested joins too.
+pub(crate) struct AsofRewriter;
 
 impl VisitorMut for AsofRewriter {
     type Break = SqlError;
@@ -278,6 +254,7 @@ fn left_join(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::rewrite::rewrite;
 
     fn rewritten(sql: &str) -> String {
         rewrite(sql).unwrap().unwrap()
