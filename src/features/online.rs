@@ -272,6 +272,29 @@ impl OnlineIndex {
     }
 }
 
+impl OnlineIndex {
+    /// Every entity's latest row that has not expired at `now` (ns).
+    pub fn latest_rows(&self, now: i64) -> Result<RecordBatch> {
+        let cutoff = self
+            .view
+            .ttl
+            .as_ref()
+            .map(|ttl| now.saturating_sub(ttl.nanos));
+        let state = self.read();
+        let picks: Vec<(usize, usize)> = state
+            .latest
+            .values()
+            .filter(|e| cutoff.is_none_or(|cutoff| e.time > cutoff))
+            .map(|e| (e.chunk, e.row))
+            .collect();
+        if picks.is_empty() {
+            return Ok(RecordBatch::new_empty(self.schema.clone()));
+        }
+        let chunks: Vec<&RecordBatch> = state.chunks.iter().collect();
+        Ok(interleave_record_batch(&chunks, &picks)?)
+    }
+}
+
 impl TableWatcher for OnlineIndex {
     fn appended(&self, batches: &[RecordBatch]) {
         if let Err(e) = self.add(batches) {
