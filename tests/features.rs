@@ -322,11 +322,17 @@ async fn features_at_time_is_point_in_time_correct_with_ttl_and_late_rows() {
     // long after their event time (backfills). View b: (k, event, score), no TTL.
     let mut a = Vec::new();
     for k in 0..40i64 {
-        let mut times: Vec<i64> = (0..15).map(|_| random.below(200) as i64 * DAY / 2).collect();
+        let mut times: Vec<i64> = (0..15)
+            .map(|_| random.below(200) as i64 * DAY / 2)
+            .collect();
         times.sort_unstable();
         times.dedup();
         for t in times {
-            let delay = if random.below(5) == 0 { random.below(30) as i64 * DAY } else { 3600 };
+            let delay = if random.below(5) == 0 {
+                random.below(30) as i64 * DAY
+            } else {
+                3600
+            };
             a.push((k, t, t + delay, random.below(1000) as i64));
         }
     }
@@ -340,7 +346,13 @@ async fn features_at_time_is_point_in_time_correct_with_ttl_and_late_rows() {
         }
     }
     let labels: Vec<(i64, i64, i64)> = (0..400)
-        .map(|lid| (lid, random.below(45) as i64, random.below(110) as i64 * DAY + 7200))
+        .map(|lid| {
+            (
+                lid,
+                random.below(45) as i64,
+                random.below(110) as i64 * DAY + 7200,
+            )
+        })
         .collect();
     let values = |rows: Vec<String>| rows.join(", ");
     client
@@ -354,9 +366,22 @@ async fn features_at_time_is_point_in_time_correct_with_ttl_and_late_rows() {
              CREATE FEATURE VIEW fa ENTITY (k) TIMESTAMP (event_ts) CREATED (created_ts) \
                  TTL INTERVAL '10 days' AS SELECT * FROM a_src;
              CREATE FEATURE VIEW fb ENTITY (k) TIMESTAMP (event_ts) FROM b_src;",
-            values(a.iter().map(|(k, t, c, x)| format!("({k}, {t}, {c}, {x})")).collect()),
-            values(b.iter().map(|(k, t, s)| format!("({k}, {t}, {s})")).collect()),
-            values(labels.iter().map(|(l, k, t)| format!("({l}, {k}, {t})")).collect()),
+            values(
+                a.iter()
+                    .map(|(k, t, c, x)| format!("({k}, {t}, {c}, {x})"))
+                    .collect()
+            ),
+            values(
+                b.iter()
+                    .map(|(k, t, s)| format!("({k}, {t}, {s})"))
+                    .collect()
+            ),
+            values(
+                labels
+                    .iter()
+                    .map(|(l, k, t)| format!("({l}, {k}, {t})"))
+                    .collect()
+            ),
         ))
         .await
         .unwrap();
@@ -380,7 +405,11 @@ async fn features_at_time_is_point_in_time_correct_with_ttl_and_late_rows() {
             .max_by_key(|(_, bt, _)| *bt)
             .map(|(_, _, s)| s.to_string());
         assert_eq!(row[0].as_deref(), Some(lid.to_string().as_str()));
-        assert_eq!((&row[1], &row[2]), (&expected_a, &expected_b), "label {lid}");
+        assert_eq!(
+            (&row[1], &row[2]),
+            (&expected_a, &expected_b),
+            "label {lid}"
+        );
     }
     server.stop();
 }
@@ -427,7 +456,10 @@ async fn feature_views_refresh_serve_online_and_survive_restarts() {
     let amount = |rows: Vec<tokio_postgres::Row>| -> Option<f64> {
         rows.first().map(|r| r.get::<_, f64>(0))
     };
-    assert_eq!(amount(client.query(&lookup, &[&1i64]).await.unwrap()), Some(20.0));
+    assert_eq!(
+        amount(client.query(&lookup, &[&1i64]).await.unwrap()),
+        Some(20.0)
+    );
     // Expired: the newest row of entity 2 is 40 days old.
     assert_eq!(amount(client.query(&lookup, &[&2i64]).await.unwrap()), None);
     assert_eq!(amount(client.query(&lookup, &[&3i64]).await.unwrap()), None);
@@ -436,7 +468,10 @@ async fn feature_views_refresh_serve_online_and_survive_restarts() {
         .batch_execute("INSERT INTO stats VALUES (2, now(), 7.5)")
         .await
         .unwrap();
-    assert_eq!(amount(client.query(&lookup, &[&2i64]).await.unwrap()), Some(7.5));
+    assert_eq!(
+        amount(client.query(&lookup, &[&2i64]).await.unwrap()),
+        Some(7.5)
+    );
     // A refresh re-runs the query: the inserted row is gone, new source rows arrive.
     client
         .batch_execute(
@@ -448,7 +483,10 @@ async fn feature_views_refresh_serve_online_and_survive_restarts() {
         .prepare("SELECT avg_amount FROM online_features('stats', $1)")
         .await
         .unwrap();
-    assert_eq!(amount(client.query(&lookup, &[&1i64]).await.unwrap()), Some(30.0));
+    assert_eq!(
+        amount(client.query(&lookup, &[&1i64]).await.unwrap()),
+        Some(30.0)
+    );
     assert_eq!(amount(client.query(&lookup, &[&2i64]).await.unwrap()), None);
     let views = text_rows(
         &client,
@@ -458,8 +496,19 @@ async fn feature_views_refresh_serve_online_and_survive_restarts() {
     assert_eq!(
         views,
         vec![
-            ["blink", "customer_id", "event_ts", "2 seconds", "2", "2"].map(|s| Some(s.to_string())).to_vec(),
-            ["stats", "customer_id", "event_ts", "30 days", "2592000", "4"].map(|s| Some(s.to_string())).to_vec(),
+            ["blink", "customer_id", "event_ts", "2 seconds", "2", "2"]
+                .map(|s| Some(s.to_string()))
+                .to_vec(),
+            [
+                "stats",
+                "customer_id",
+                "event_ts",
+                "30 days",
+                "2592000",
+                "4"
+            ]
+            .map(|s| Some(s.to_string()))
+            .to_vec(),
         ]
     );
     let freshness = text_rows(
@@ -488,11 +537,20 @@ async fn feature_views_refresh_serve_online_and_survive_restarts() {
         .prepare("SELECT avg_amount FROM online_features('stats', $1)")
         .await
         .unwrap();
-    assert_eq!(amount(client.query(&lookup, &[&1i64]).await.unwrap()), Some(30.0));
+    assert_eq!(
+        amount(client.query(&lookup, &[&1i64]).await.unwrap()),
+        Some(30.0)
+    );
     let names = text_rows(&client, "SELECT name FROM ml.feature_views ORDER BY name").await;
     assert_eq!(names.len(), 2);
-    client.batch_execute("DROP FEATURE VIEW blink").await.unwrap();
-    let err = client.simple_query("SELECT * FROM blink").await.unwrap_err();
+    client
+        .batch_execute("DROP FEATURE VIEW blink")
+        .await
+        .unwrap();
+    let err = client
+        .simple_query("SELECT * FROM blink")
+        .await
+        .unwrap_err();
     assert_eq!(sqlstate(&err), "42P01");
     server.stop();
 }
@@ -510,26 +568,64 @@ async fn feature_view_mistakes_are_clear_errors() {
         .await
         .unwrap();
     for (sql, code) in [
-        ("CREATE FEATURE VIEW f ENTITY (nope) TIMESTAMP (ts) FROM daily", "42703"),
-        ("CREATE FEATURE VIEW f ENTITY (k) TIMESTAMP (nope) FROM daily", "42703"),
-        ("CREATE FEATURE VIEW f ENTITY (k) TIMESTAMP (label) FROM daily", "42804"),
-        ("CREATE FEATURE VIEW f ENTITY (k) TIMESTAMP (ts) TTL INTERVAL 'soon' FROM daily", "22023"),
-        ("CREATE FEATURE VIEW f ENTITY (k) TIMESTAMP (ts) TTL 30 FROM daily", "42601"),
-        ("CREATE FEATURE VIEW good ENTITY (k) TIMESTAMP (ts) FROM daily", "42710"),
-        ("CREATE FEATURE VIEW daily ENTITY (k) TIMESTAMP (ts) FROM daily", "42P07"),
-        ("CREATE FEATURE VIEW f ENTITY (k) TIMESTAMP (ts) FROM nowhere", "42P01"),
+        (
+            "CREATE FEATURE VIEW f ENTITY (nope) TIMESTAMP (ts) FROM daily",
+            "42703",
+        ),
+        (
+            "CREATE FEATURE VIEW f ENTITY (k) TIMESTAMP (nope) FROM daily",
+            "42703",
+        ),
+        (
+            "CREATE FEATURE VIEW f ENTITY (k) TIMESTAMP (label) FROM daily",
+            "42804",
+        ),
+        (
+            "CREATE FEATURE VIEW f ENTITY (k) TIMESTAMP (ts) TTL INTERVAL 'soon' FROM daily",
+            "22023",
+        ),
+        (
+            "CREATE FEATURE VIEW f ENTITY (k) TIMESTAMP (ts) TTL 30 FROM daily",
+            "42601",
+        ),
+        (
+            "CREATE FEATURE VIEW good ENTITY (k) TIMESTAMP (ts) FROM daily",
+            "42710",
+        ),
+        (
+            "CREATE FEATURE VIEW daily ENTITY (k) TIMESTAMP (ts) FROM daily",
+            "42P07",
+        ),
+        (
+            "CREATE FEATURE VIEW f ENTITY (k) TIMESTAMP (ts) FROM nowhere",
+            "42P01",
+        ),
         ("REFRESH FEATURE VIEW nope", "42704"),
         ("DROP FEATURE VIEW nope", "42704"),
         ("SELECT * FROM online_features('nope', 1)", "42704"),
         ("SELECT * FROM online_features('good', 1, 2)", "22023"),
-        ("SELECT * FROM features_at_time('SELECT k, ts FROM daily', 'nope')", "42704"),
-        ("SELECT * FROM features_at_time('SELECT k FROM daily', 'good')", "22023"),
-        ("SELECT * FROM features_at_time('SELECT ts FROM daily', 'good')", "42703"),
+        (
+            "SELECT * FROM features_at_time('SELECT k, ts FROM daily', 'nope')",
+            "42704",
+        ),
+        (
+            "SELECT * FROM features_at_time('SELECT k FROM daily', 'good')",
+            "22023",
+        ),
+        (
+            "SELECT * FROM features_at_time('SELECT ts FROM daily', 'good')",
+            "42703",
+        ),
+        ("DROP TABLE good", "42809"),
+        ("CREATE OR REPLACE TABLE good AS SELECT 1", "42809"),
     ] {
         let err = client.simple_query(sql).await.unwrap_err();
         assert_eq!(sqlstate(&err), code, "{sql}: {err:?}");
     }
-    client.batch_execute("DROP FEATURE VIEW IF EXISTS nope").await.unwrap();
+    client
+        .batch_execute("DROP FEATURE VIEW IF EXISTS nope")
+        .await
+        .unwrap();
     // Through the extended protocol too.
     let err = client
         .query("SELECT * FROM online_features('nope', $1)", &[&1i64])

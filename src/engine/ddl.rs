@@ -151,6 +151,19 @@ async fn create_table(
     let schema_provider = durable_schema(engine, &resolved.schema)?;
     let existing = schema_provider.table(&resolved.table).await?;
     if let Some(existing) = &existing {
+        if resolved.schema.as_ref() == crate::engine::DEFAULT_SCHEMA
+            && engine.features()?.get(&resolved.table).is_ok()
+            && !create.if_not_exists
+        {
+            return Err(SqlError::new(
+                WRONG_OBJECT_TYPE,
+                format!(
+                    "\"{}\" is a feature view; use CREATE OR REPLACE FEATURE VIEW",
+                    resolved.table
+                ),
+            )
+            .into_datafusion());
+        }
         if create.if_not_exists {
             return Ok(CommandTag::new("CREATE TABLE"));
         }
@@ -229,6 +242,18 @@ async fn drop_table(engine: &Engine, drop: DropTable) -> Result<CommandTag> {
             Err(missing())
         };
     };
+    if resolved.schema.as_ref() == crate::engine::DEFAULT_SCHEMA
+        && engine.features()?.get(&resolved.table).is_ok()
+    {
+        return Err(SqlError::new(
+            WRONG_OBJECT_TYPE,
+            format!(
+                "\"{}\" is a feature view; use DROP FEATURE VIEW",
+                resolved.table
+            ),
+        )
+        .into_datafusion());
+    }
     if as_durable(&provider).is_some() {
         engine
             .storage()

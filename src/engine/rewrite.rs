@@ -28,7 +28,7 @@ pub fn rewrite(sql: &str) -> Result<Option<String>, SqlError> {
         return Ok(None);
     };
     let asof = mentions_asof(&tokens);
-    let named = tokens.iter().any(|t| *t == Token::RArrow);
+    let named = tokens.contains(&Token::RArrow);
     if !asof && !named {
         return Ok(None);
     }
