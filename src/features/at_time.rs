@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
-use datafusion::common::{Column, ScalarValue, TableReference};
+use datafusion::common::{Column, TableReference};
 use datafusion::datasource::{ViewTable, provider_as_source};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, LogicalPlanBuilder};
@@ -15,9 +15,10 @@ use super::asof::AsofOp;
 use super::asof::index::MatchRule;
 use super::asof::logical::AsofJoin;
 use super::store::FeatureStore;
+use super::view::is_instant;
 use crate::engine::{CATALOG, DEFAULT_SCHEMA};
 use crate::error::{SqlError, sqlstate};
-use crate::ml::table_functions::{plan_query, session_state};
+use crate::ml::table_functions::{plan_query, session_state, text_literal};
 
 const FUNCTION: &str = "features_at_time";
 const LABELS: &str = "__labels";
@@ -31,33 +32,13 @@ fn invalid(message: impl Into<String>) -> DataFusionError {
     SqlError::new(sqlstate::INVALID_PARAMETER_VALUE, message).into_datafusion()
 }
 
-fn text_argument(expr: &Expr) -> Option<String> {
-    match expr {
-        Expr::Literal(
-            ScalarValue::Utf8(Some(text))
-            | ScalarValue::Utf8View(Some(text))
-            | ScalarValue::LargeUtf8(Some(text)),
-            _,
-        ) => Some(text.clone()),
-        _ => None,
-    }
-}
-
 fn column(relation: &str, name: &str) -> Expr {
     Expr::Column(Column::new(Some(TableReference::bare(relation)), name))
 }
 
-fn is_instant(data_type: &datafusion::arrow::datatypes::DataType) -> bool {
-    use datafusion::arrow::datatypes::DataType;
-    matches!(
-        data_type,
-        DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64
-    )
-}
-
 impl TableFunctionImpl for FeaturesAtTime {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        let texts: Option<Vec<String>> = args.exprs().iter().map(text_argument).collect();
+        let texts: Option<Vec<String>> = args.exprs().iter().map(text_literal).collect();
         let usage = || {
             invalid(format!(
                 "{FUNCTION} takes a label query and one or more feature view names, all in quotes: \

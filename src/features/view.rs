@@ -61,7 +61,8 @@ pub struct FeatureView {
     pub refreshed_at: DateTime<Utc>,
 }
 
-fn is_instant(data_type: &DataType) -> bool {
+/// Whether a column of this type holds instants (a view's times, a label time).
+pub fn is_instant(data_type: &DataType) -> bool {
     matches!(
         data_type,
         DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64

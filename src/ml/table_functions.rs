@@ -24,9 +24,9 @@ use super::predict::call;
 use super::registry::{Registry, VersionRecord};
 use super::scoring::{prediction_type, probability_type};
 
-pub fn text_arguments(function: &str, args: &TableFunctionArgs) -> Result<(String, String)> {
-    let exprs = args.exprs();
-    let text = |expr: &Expr| match expr {
+/// The text of a string literal argument.
+pub fn text_literal(expr: &Expr) -> Option<String> {
+    match expr {
         Expr::Literal(
             ScalarValue::Utf8(Some(text))
             | ScalarValue::Utf8View(Some(text))
@@ -34,7 +34,12 @@ pub fn text_arguments(function: &str, args: &TableFunctionArgs) -> Result<(Strin
             _,
         ) => Some(text.clone()),
         _ => None,
-    };
+    }
+}
+
+pub fn text_arguments(function: &str, args: &TableFunctionArgs) -> Result<(String, String)> {
+    let exprs = args.exprs();
+    let text = text_literal;
     match exprs {
         [model, query] => match (text(model), text(query)) {
             (Some(model), Some(query)) => Ok((model, query)),

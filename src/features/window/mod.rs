@@ -10,16 +10,16 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
-use datafusion::common::ScalarValue;
 use datafusion::datasource::{ViewTable, provider_as_source};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, LogicalPlanBuilder, col};
 
 use super::view::Ttl;
+use super::view::is_instant;
 use crate::engine::rewrite::named_argument;
 use crate::engine::{CATALOG, DEFAULT_SCHEMA};
 use crate::error::{SqlError, sqlstate};
-use crate::ml::table_functions::{plan_query, session_state};
+use crate::ml::table_functions::{plan_query, session_state, text_literal};
 use logical::WindowAggregates;
 
 pub const FUNCTION: &str = "window_features";
@@ -128,30 +128,11 @@ fn invalid(message: impl Into<String>) -> DataFusionError {
     SqlError::new(sqlstate::INVALID_PARAMETER_VALUE, message).into_datafusion()
 }
 
-fn text(expr: &Expr) -> Option<String> {
-    match expr {
-        Expr::Literal(
-            ScalarValue::Utf8(Some(text))
-            | ScalarValue::Utf8View(Some(text))
-            | ScalarValue::LargeUtf8(Some(text)),
-            _,
-        ) => Some(text.clone()),
-        _ => None,
-    }
-}
-
 fn list(text: &str) -> Vec<String> {
     text.split(',')
         .map(|item| item.trim().to_string())
         .filter(|item| !item.is_empty())
         .collect()
-}
-
-fn is_instant(data_type: &DataType) -> bool {
-    matches!(
-        data_type,
-        DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64
-    )
 }
 
 #[derive(Debug)]
@@ -169,12 +150,12 @@ impl TableFunctionImpl for WindowFeatures {
         for expr in args.exprs() {
             match named_argument(expr) {
                 Some((name, value)) => {
-                    let value = text(&value).ok_or_else(|| {
+                    let value = text_literal(&value).ok_or_else(|| {
                         invalid(format!("{FUNCTION}: {name} takes a value in quotes"))
                     })?;
                     named.insert(name, value);
                 }
-                None => positional.push(text(expr).ok_or_else(|| {
+                None => positional.push(text_literal(expr).ok_or_else(|| {
                     invalid(format!(
                         "{FUNCTION}: unexpected argument {expr}; it is called like {USAGE}"
                     ))
