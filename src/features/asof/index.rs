@@ -4,6 +4,8 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+
+use rayon::prelude::*;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array, UInt32Builder};
@@ -157,16 +159,19 @@ pub struct MatchRule {
     pub ttl: Option<i64>,
 }
 
+/// Keys are hashed millions of times per join; SipHash's DoS resistance buys nothing here.
+type FastHash = foldhash::fast::RandomState;
+
 /// Groups rows by their key columns: one integer column hashes as an integer, anything else
 /// through arrow's row format.
 #[derive(Debug)]
 pub(crate) enum KeyGroups {
     None,
-    Integer(HashMap<i64, u32>),
+    Integer(HashMap<i64, u32, FastHash>),
     Rows {
         converter: RowConverter,
         types: Vec<DataType>,
-        groups: HashMap<Box<[u8]>, u32>,
+        groups: HashMap<Box<[u8]>, u32, FastHash>,
     },
 }
 
@@ -187,7 +192,7 @@ impl KeyGroups {
     pub(crate) fn new(keys: &[ArrayRef]) -> Result<Self> {
         Ok(match keys {
             [] => Self::None,
-            [key] if is_integer_key(key.data_type()) => Self::Integer(HashMap::new()),
+            [key] if is_integer_key(key.data_type()) => Self::Integer(HashMap::default()),
             keys => {
                 let types: Vec<DataType> = keys.iter().map(|k| k.data_type().clone()).collect();
                 Self::Rows {
@@ -195,7 +200,7 @@ impl KeyGroups {
                         types.iter().map(|t| SortField::new(t.clone())).collect(),
                     )?,
                     types,
-                    groups: HashMap::new(),
+                    groups: HashMap::default(),
                 }
             }
         })
@@ -293,12 +298,13 @@ fn encode_rows(converter: &RowConverter, types: &[DataType], keys: &[ArrayRef]) 
     Ok(converter.convert_columns(&keys)?)
 }
 
-/// Rows grouped by key, each group in time order: group `g` is `order[starts[g]..starts[g + 1]]`.
-/// Rows with a NULL key or time are left out.
+/// Rows grouped by key, each group in time order: group `g` is `order[starts[g]..starts[g + 1]]`,
+/// with the rows' times alongside in `times`. Rows with a NULL key or time are left out.
 pub(crate) struct TimeOrder {
     pub keys: KeyGroups,
     pub starts: Vec<usize>,
     pub order: Vec<u32>,
+    pub times: Vec<i64>,
 }
 
 impl TimeOrder {
@@ -306,7 +312,7 @@ impl TimeOrder {
     pub(crate) fn build(
         keys: &[ArrayRef],
         times: &[Option<i64>],
-        tie: impl Fn(u32, u32) -> Ordering,
+        tie: impl Fn(u32, u32) -> Ordering + Sync,
     ) -> Result<Self> {
         if times.len() > u32::MAX as usize {
             return Err(SqlError::new(
@@ -327,28 +333,36 @@ impl TimeOrder {
         for g in 0..group_count {
             starts[g + 1] += starts[g];
         }
+        // (time, row) pairs side by side, so sorting reads contiguous memory.
         let mut fill = starts.clone();
-        let mut order = vec![0u32; starts[group_count]];
+        let mut entries = vec![(0i64, 0u32); starts[group_count]];
         for (row, (group, time)) in group_of.iter().zip(times).enumerate() {
-            if let (Some(group), Some(_)) = (group, time) {
+            if let (Some(group), Some(time)) = (group, time) {
                 let at = &mut fill[*group as usize];
-                order[*at] = row as u32;
+                entries[*at] = (*time, row as u32);
                 *at += 1;
             }
         }
-        let time_of = |row: u32| times[row as usize].unwrap_or_default();
+        let mut slices = Vec::with_capacity(group_count);
+        let mut rest = entries.as_mut_slice();
         for g in 0..group_count {
-            order[starts[g]..starts[g + 1]].sort_unstable_by(|&a, &b| {
-                time_of(a)
-                    .cmp(&time_of(b))
-                    .then_with(|| tie(a, b))
-                    .then(a.cmp(&b))
-            });
+            let (group, tail) = rest.split_at_mut(starts[g + 1] - starts[g]);
+            slices.push(group);
+            rest = tail;
         }
+        slices.into_par_iter().for_each(|group| {
+            group.sort_unstable_by(|a, b| {
+                a.0.cmp(&b.0)
+                    .then_with(|| tie(a.1, b.1))
+                    .then(a.1.cmp(&b.1))
+            })
+        });
+        let (times, order) = entries.into_iter().unzip();
         Ok(Self {
             keys: groups,
             starts,
             order,
+            times,
         })
     }
 }
@@ -396,12 +410,11 @@ impl AsofIndex {
             keys,
             starts,
             order,
+            times,
         } = TimeOrder::build(&right.keys, &right.times, |a, b| match &tie_break {
             Some(comparator) => comparator.compare(a as usize, b as usize),
             None => Ordering::Equal,
         })?;
-        let time_of = |row: u32| right.times[row as usize].unwrap_or_default();
-        let times = order.iter().map(|&row| time_of(row)).collect();
         let created = right
             .created
             .map(|created| order.iter().map(|&row| created[row as usize]).collect());

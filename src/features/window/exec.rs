@@ -35,7 +35,6 @@ use crate::features::asof::index::{TimeDomain, TimeOrder, time_values};
 /// The source rows, grouped by entity and ordered by time.
 struct SourceIndex {
     order: TimeOrder,
-    times: Vec<i64>,
     /// One column per value, in `times` order.
     values: Vec<Vec<Option<f64>>>,
 }
@@ -56,11 +55,6 @@ impl SourceIndex {
             .collect::<Result<Vec<_>>>()?;
         let row_times = time_values(&column(batch, &spec.source_time)?, TimeDomain::Instant)?;
         let order = TimeOrder::build(&keys, &row_times, |_, _| std::cmp::Ordering::Equal)?;
-        let times = order
-            .order
-            .iter()
-            .map(|&row| row_times[row as usize].unwrap_or_default())
-            .collect();
         let values = spec
             .values
             .iter()
@@ -77,11 +71,7 @@ impl SourceIndex {
                     .collect())
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self {
-            order,
-            times,
-            values,
-        })
+        Ok(Self { order, values })
     }
 }
 
@@ -157,7 +147,7 @@ fn aggregate_labels(
             for window in &spec.windows {
                 let summary = match &entity {
                     Some((range, time)) => {
-                        let times = &index.times[range.clone()];
+                        let times = &index.order.times[range.clone()];
                         let end = times.partition_point(|&t| t <= *time);
                         let start =
                             times.partition_point(|&t| t <= time.saturating_sub(window.nanos));
@@ -206,7 +196,7 @@ pub struct WindowAggregatesExec {
 
 impl fmt::Debug for SourceIndex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SourceIndex({} rows)", self.times.len())
+        write!(f, "SourceIndex({} rows)", self.order.times.len())
     }
 }
 
