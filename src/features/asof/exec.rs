@@ -126,8 +126,10 @@ async fn build_index(
     rule: MatchRule,
     context: Arc<TaskContext>,
 ) -> Result<Arc<AsofIndex>> {
+    let started = std::time::Instant::now();
     let schema = right.schema();
     let batches = collect(right, context).await?;
+    let read = started.elapsed();
     let batch = datafusion::arrow::compute::concat_batches(&schema, &batches)?;
     drop(batches);
     let keys = evaluate(&exprs.keys, &batch)?;
@@ -139,8 +141,9 @@ async fn build_index(
         )?),
         None => None,
     };
+    let evaluated = started.elapsed();
     // Sorting millions of rows is CPU work; keep it off the async workers.
-    tokio::task::spawn_blocking(move || {
+    let index = tokio::task::spawn_blocking(move || {
         AsofIndex::build(
             RightColumns {
                 batch,
@@ -153,7 +156,13 @@ async fn build_index(
         .map(Arc::new)
     })
     .await
-    .map_err(|e| DataFusionError::External(Box::new(e)))?
+    .map_err(|e| DataFusionError::External(Box::new(e)))??;
+    tracing::debug!(
+        "ASOF right side: {} rows read in {read:?}, evaluated by {evaluated:?}, indexed by {:?}",
+        index.batch().num_rows(),
+        started.elapsed()
+    );
+    Ok(index)
 }
 
 fn probe(
