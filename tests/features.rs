@@ -158,6 +158,29 @@ async fn asof_join_ties_prepared_statements_and_bad_conditions() {
         .unwrap();
     let got: Vec<(i64, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     assert_eq!(got, vec![(10, "a".to_string()), (25, "z".to_string())]);
+    // The same when the tied rows come from different partitions of the right side.
+    client
+        .batch_execute(
+            "CREATE TABLE r1 AS SELECT * FROM r WHERE v IN ('b', 'z');
+             CREATE TABLE r2 AS SELECT * FROM r WHERE v IN ('a', 'c');",
+        )
+        .await
+        .unwrap();
+    for union in [
+        "r1 UNION ALL SELECT * FROM r2",
+        "r2 UNION ALL SELECT * FROM r1",
+    ] {
+        let rows = text_rows(
+            &client,
+            &format!(
+                "SELECT l.ts, x.v FROM l ASOF JOIN (SELECT * FROM {union}) x \
+                 ON l.k = x.k AND l.ts >= x.ts ORDER BY l.k, l.ts"
+            ),
+        )
+        .await;
+        let v: Vec<Option<&str>> = rows.iter().map(|r| r[1].as_deref()).collect();
+        assert_eq!(v, vec![Some("a"), Some("z"), None], "{union}");
+    }
 
     for (sql, code) in [
         // No time comparison.

@@ -1,5 +1,5 @@
-//! The physical ASOF join: the right side is read once into an [`AsofIndex`] shared by every
-//! left partition; each left batch is then matched row by row (a hash lookup and a binary
+//! The physical ASOF join: the right side is read once into a [`PartitionedIndex`] (one
+//! [`AsofIndex`] per right partition, built in parallel) shared by every left partition; each left batch is then matched row by row (a hash lookup and a binary
 //! search) and streams out in its own order, with the matched right columns appended.
 
 use std::fmt;
@@ -19,13 +19,13 @@ use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
-    PlanProperties, collect,
+    PlanProperties,
 };
 use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::OnceCell;
 
-use super::index::{AsofIndex, MatchRule, RightColumns, TimeDomain, time_values};
+use super::index::{AsofIndex, MatchRule, PartitionedIndex, RightColumns, TimeDomain, time_values};
 use super::logical::AsofJoin;
 
 /// The expressions one side of the join is matched on.
@@ -45,7 +45,7 @@ pub struct AsofJoinExec {
     domain: TimeDomain,
     rule: MatchRule,
     schema: SchemaRef,
-    index: Arc<OnceCell<Arc<AsofIndex>>>,
+    index: Arc<OnceCell<Arc<PartitionedIndex>>>,
     properties: Arc<PlanProperties>,
 }
 
@@ -118,32 +118,30 @@ fn evaluate(exprs: &[Arc<dyn PhysicalExpr>], batch: &RecordBatch) -> Result<Vec<
         .collect()
 }
 
-async fn build_index(
+/// Reads and indexes one partition of the right side.
+async fn index_partition(
     right: Arc<dyn ExecutionPlan>,
+    partition: usize,
     exprs: SideExprs,
     created: Option<Arc<dyn PhysicalExpr>>,
-    domain: TimeDomain,
-    rule: MatchRule,
+    (domain, rule): (TimeDomain, MatchRule),
     context: Arc<TaskContext>,
-) -> Result<Arc<AsofIndex>> {
-    let started = std::time::Instant::now();
+) -> Result<AsofIndex> {
     let schema = right.schema();
-    let batches = collect(right, context).await?;
-    let read = started.elapsed();
-    let batch = datafusion::arrow::compute::concat_batches(&schema, &batches)?;
-    drop(batches);
-    let keys = evaluate(&exprs.keys, &batch)?;
-    let times = time_values(&evaluate(&[exprs.time], &batch)?[0], domain)?;
-    let created = match created {
-        Some(created) => Some(time_values(
-            &evaluate(&[created], &batch)?[0],
-            TimeDomain::Instant,
-        )?),
-        None => None,
-    };
-    let evaluated = started.elapsed();
+    let batches: Vec<RecordBatch> = right.execute(partition, context)?.try_collect().await?;
     // Sorting millions of rows is CPU work; keep it off the async workers.
-    let index = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
+        let batch = datafusion::arrow::compute::concat_batches(&schema, &batches)?;
+        drop(batches);
+        let keys = evaluate(&exprs.keys, &batch)?;
+        let times = time_values(&evaluate(&[exprs.time], &batch)?[0], domain)?;
+        let created = match created {
+            Some(created) => Some(time_values(
+                &evaluate(&[created], &batch)?[0],
+                TimeDomain::Instant,
+            )?),
+            None => None,
+        };
         AsofIndex::build(
             RightColumns {
                 batch,
@@ -153,20 +151,50 @@ async fn build_index(
             },
             rule,
         )
-        .map(Arc::new)
     })
     .await
-    .map_err(|e| DataFusionError::External(Box::new(e)))??;
+    .map_err(|e| DataFusionError::External(Box::new(e)))?
+}
+
+/// Indexes every partition of the right side at once, each on a task of its own.
+async fn build_index(
+    right: Arc<dyn ExecutionPlan>,
+    exprs: SideExprs,
+    created: Option<Arc<dyn PhysicalExpr>>,
+    (domain, rule): (TimeDomain, MatchRule),
+    context: Arc<TaskContext>,
+) -> Result<Arc<PartitionedIndex>> {
+    let started = std::time::Instant::now();
+    let tasks: Vec<_> = (0..right.output_partitioning().partition_count())
+        .map(|partition| {
+            tokio::spawn(index_partition(
+                Arc::clone(&right),
+                partition,
+                exprs.clone(),
+                created.clone(),
+                (domain, rule),
+                Arc::clone(&context),
+            ))
+        })
+        .collect();
+    let mut parts = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        parts.push(
+            task.await
+                .map_err(|e| DataFusionError::External(Box::new(e)))??,
+        );
+    }
+    let index = PartitionedIndex::new(parts, &right.schema(), rule.op);
     tracing::debug!(
-        "ASOF right side: {} rows read in {read:?}, evaluated by {evaluated:?}, indexed by {:?}",
-        index.batch().num_rows(),
+        "ASOF right side: {} rows indexed in {:?}",
+        index.rows(),
         started.elapsed()
     );
-    Ok(index)
+    Ok(Arc::new(index))
 }
 
 fn probe(
-    index: &AsofIndex,
+    index: &PartitionedIndex,
     exprs: &SideExprs,
     domain: TimeDomain,
     schema: &SchemaRef,
@@ -177,9 +205,8 @@ fn probe(
         &evaluate(std::slice::from_ref(&exprs.time), &left)?[0],
         domain,
     )?;
-    let matches = index.probe(&keys, &times)?;
     let mut columns = left.columns().to_vec();
-    columns.extend(index.gather(&matches)?);
+    columns.extend(index.probe(&keys, &times)?);
     Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
 }
 
@@ -253,7 +280,9 @@ impl ExecutionPlan for AsofJoinExec {
         let output_schema = Arc::clone(&schema);
         let stream = futures::stream::once(async move {
             let index = index
-                .get_or_try_init(|| build_index(right, right_exprs, created, domain, rule, context))
+                .get_or_try_init(|| {
+                    build_index(right, right_exprs, created, (domain, rule), context)
+                })
                 .await
                 .cloned()?;
             Ok::<_, DataFusionError>(

@@ -8,10 +8,13 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array, UInt32Builder};
-use datafusion::arrow::compute::{LexicographicalComparator, SortColumn, cast, take};
+use datafusion::arrow::array::make_comparator;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, new_null_array};
+use datafusion::arrow::compute::{
+    LexicographicalComparator, SortColumn, SortOptions, cast, interleave,
+};
 use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Date64Type, Float32Type, Float64Type, Int64Type, TimeUnit,
+    DataType, Date32Type, Date64Type, Float32Type, Float64Type, Int64Type, SchemaRef, TimeUnit,
     TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType,
 };
@@ -429,27 +432,26 @@ impl AsofIndex {
         })
     }
 
-    pub fn batch(&self) -> &RecordBatch {
-        &self.batch
-    }
-
-    /// The matching right row of each left row, NULL where there is none.
-    pub fn probe(&self, keys: &[ArrayRef], times: &[Option<i64>]) -> Result<UInt32Array> {
+    /// The time and row of each left row's match, `None` where there is none.
+    pub fn matches(
+        &self,
+        keys: &[ArrayRef],
+        times: &[Option<i64>],
+    ) -> Result<Vec<Option<(i64, u32)>>> {
         let groups = self.keys.lookup(keys, times.len())?;
-        let mut matches = UInt32Builder::with_capacity(times.len());
-        for (group, time) in groups.iter().zip(times) {
-            let found = match (group, time) {
+        Ok(groups
+            .iter()
+            .zip(times)
+            .map(|(group, time)| match (group, time) {
                 (Some(group), Some(time)) => self.find(*group as usize, *time),
                 _ => None,
-            };
-            matches.append_option(found);
-        }
-        Ok(matches.finish())
+            })
+            .collect())
     }
 
-    /// The entry of `group` that `time` matches under the rule. A row with a creation time is
-    /// visible only to left times at or after it.
-    fn find(&self, group: usize, time: i64) -> Option<u32> {
+    /// The entry of `group` that `time` matches under the rule, as (time, row). A row with a
+    /// creation time is visible only to left times at or after it.
+    fn find(&self, group: usize, time: i64) -> Option<(i64, u32)> {
         let range = self.starts[group]..self.starts[group + 1];
         let times = &self.times[range.clone()];
         let entry = match self.rule.op {
@@ -480,15 +482,97 @@ impl AsofIndex {
                 times.partition_point(|&t| t <= found) - 1
             }
         };
-        Some(self.rows[range.start + entry])
+        Some((times[entry], self.rows[range.start + entry]))
+    }
+}
+
+/// The right side indexed one input partition at a time (each built on its own thread). A
+/// left row's match is the best of the partitions' matches: the nearest time, and of equal
+/// times the row that sorts last, as within one index.
+#[derive(Debug)]
+pub struct PartitionedIndex {
+    parts: Vec<AsofIndex>,
+    /// One NULL row per right column, gathered where a left row has no match.
+    nulls: Vec<ArrayRef>,
+    op: AsofOp,
+}
+
+impl PartitionedIndex {
+    pub fn new(parts: Vec<AsofIndex>, schema: &SchemaRef, op: AsofOp) -> Self {
+        let nulls = schema
+            .fields()
+            .iter()
+            .map(|f| new_null_array(f.data_type(), 1))
+            .collect();
+        Self { parts, nulls, op }
     }
 
-    /// The right columns of each match, NULL where there is none.
-    pub fn gather(&self, matches: &UInt32Array) -> Result<Vec<ArrayRef>> {
-        self.batch
-            .columns()
+    pub fn rows(&self) -> usize {
+        self.parts.iter().map(|p| p.batch.num_rows()).sum()
+    }
+
+    /// Orders two rows of different partitions by their columns, as the tie-break does.
+    fn row_order(&self, (a, row_a): (usize, u32), (b, row_b): (usize, u32)) -> Ordering {
+        let (batch_a, batch_b) = (&self.parts[a].batch, &self.parts[b].batch);
+        for (column_a, column_b) in batch_a.columns().iter().zip(batch_b.columns()) {
+            let Ok(compare) = make_comparator(column_a, column_b, SortOptions::default()) else {
+                return Ordering::Equal;
+            };
+            match compare(row_a as usize, row_b as usize) {
+                Ordering::Equal => continue,
+                other => return other,
+            }
+        }
+        Ordering::Equal
+    }
+
+    /// The right columns matched to each left row, NULL where there is none.
+    pub fn probe(&self, keys: &[ArrayRef], times: &[Option<i64>]) -> Result<Vec<ArrayRef>> {
+        let per_part = self
+            .parts
             .iter()
-            .map(|column| take(column.as_ref(), matches, None).map_err(DataFusionError::from))
+            .map(|part| part.matches(keys, times))
+            .collect::<Result<Vec<_>>>()?;
+        let missing = (self.parts.len(), 0);
+        let chosen: Vec<(usize, usize)> = (0..times.len())
+            .map(|row| {
+                let mut best: Option<(usize, i64, u32)> = None;
+                for (part, matches) in per_part.iter().enumerate() {
+                    let Some((time, found)) = matches[row] else {
+                        continue;
+                    };
+                    best = match best {
+                        None => Some((part, time, found)),
+                        Some((best_part, best_time, best_row)) => {
+                            let nearer = match self.op {
+                                AsofOp::Ge | AsofOp::Gt => time.cmp(&best_time),
+                                AsofOp::Le | AsofOp::Lt => best_time.cmp(&time),
+                            };
+                            let wins = nearer
+                                .then_with(|| self.row_order((part, found), (best_part, best_row)));
+                            if wins == Ordering::Greater {
+                                Some((part, time, found))
+                            } else {
+                                Some((best_part, best_time, best_row))
+                            }
+                        }
+                    };
+                }
+                best.map_or(missing, |(part, _, found)| (part, found as usize))
+            })
+            .collect();
+        self.nulls
+            .iter()
+            .enumerate()
+            .map(|(column, null)| {
+                let mut sources: Vec<&dyn Array> = self
+                    .parts
+                    .iter()
+                    .map(|p| p.batch.column(column).as_ref())
+                    .collect();
+                sources.push(null.as_ref());
+                Ok(interleave(&sources, &chosen)?)
+            })
             .collect()
     }
 }
@@ -516,8 +600,7 @@ mod tests {
 
     fn probe(index: &AsofIndex, key: i64, time: i64) -> Option<u32> {
         let keys: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![key]))];
-        let found = index.probe(&keys, &[Some(time)]).unwrap();
-        found.is_valid(0).then(|| found.value(0))
+        index.matches(&keys, &[Some(time)]).unwrap()[0].map(|(_, row)| row)
     }
 
     #[test]
@@ -578,14 +661,15 @@ mod tests {
         .unwrap();
         let keys: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![1, 1, 1, 1]))];
         let times = [Some(25), Some(24), Some(120), Some(35)];
-        let found = index.probe(&keys, &times).unwrap();
-        // At 25 the row at 20 is not yet created and the row at 10 is 15 old: expired.
-        assert!(found.is_null(0));
-        // At 24 the row at 10 is 14 old.
-        assert_eq!(found.value(1), 0);
-        // At 120 the row at 30 is 90 old: expired.
-        assert!(found.is_null(2));
-        assert_eq!(found.value(3), 2);
+        let found: Vec<Option<u32>> = index
+            .matches(&keys, &times)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.map(|(_, row)| row))
+            .collect();
+        // At 25 the row at 20 is not yet created and the row at 10 is 15 old: expired. At 24
+        // the row at 10 is 14 old. At 120 the row at 30 is 90 old: expired.
+        assert_eq!(found, vec![None, Some(0), None, Some(2)]);
     }
 
     #[test]
@@ -614,9 +698,13 @@ mod tests {
             Arc::new(Int64Array::from(vec![1, 1, 2])),
             Arc::new(StringArray::from(vec![Some("b"), None, Some("a")])),
         ];
-        let found = index.probe(&keys, &[Some(5), Some(5), Some(5)]).unwrap();
-        assert_eq!(found.value(0), 1);
-        assert!(found.is_null(1) && found.is_null(2));
+        let found: Vec<Option<u32>> = index
+            .matches(&keys, &[Some(5), Some(5), Some(5)])
+            .unwrap()
+            .into_iter()
+            .map(|m| m.map(|(_, row)| row))
+            .collect();
+        assert_eq!(found, vec![Some(1), None, None]);
     }
 
     #[test]
