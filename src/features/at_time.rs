@@ -123,6 +123,13 @@ impl TableFunctionImpl for FeaturesAtTime {
             for feature in view.features(&view_schema) {
                 outputs.push(column(&alias, feature).alias(format!("{name}__{feature}")));
             }
+            // Keep only what is output: the join then gathers just the view's features.
+            plan = LogicalPlanBuilder::from(plan)
+                .project(outputs.iter().map(|e| match e {
+                    Expr::Alias(alias) => (*alias.expr).clone(),
+                    other => other.clone(),
+                }))?
+                .build()?;
         }
         let plan = LogicalPlanBuilder::from(plan).project(outputs)?.build()?;
         Ok(Arc::new(ViewTable::new(plan, None)))

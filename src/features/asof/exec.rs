@@ -7,15 +7,18 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{LogicalPlan, UserDefinedLogicalNode};
+use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::projection::ProjectionMapping;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
@@ -44,6 +47,11 @@ pub struct AsofJoinExec {
     right_created: Option<Arc<dyn PhysicalExpr>>,
     domain: TimeDomain,
     rule: MatchRule,
+    /// The left columns followed by the right ones.
+    join_schema: SchemaRef,
+    /// The columns emitted, as (index in `join_schema`, name), when a projection was absorbed:
+    /// right columns nobody reads are then never gathered.
+    output: Option<Vec<(usize, String)>>,
     schema: SchemaRef,
     index: Arc<OnceCell<Arc<PartitionedIndex>>>,
     properties: Arc<PlanProperties>,
@@ -58,18 +66,38 @@ impl AsofJoinExec {
         right_exprs: SideExprs,
         right_created: Option<Arc<dyn PhysicalExpr>>,
         rule: MatchRule,
-        schema: SchemaRef,
+        (join_schema, output): (SchemaRef, Option<Vec<(usize, String)>>),
     ) -> Result<Self> {
         let domain = TimeDomain::common(
             &left_exprs.time.data_type(&left.schema())?,
             &right_exprs.time.data_type(&right.schema())?,
         )?;
-        let partitions = left.output_partitioning().partition_count();
         // Left rows keep their order and their columns' positions, so the left's ordering holds.
-        let mut equivalences = EquivalenceProperties::new(Arc::clone(&schema));
+        let mut equivalences = EquivalenceProperties::new(Arc::clone(&join_schema));
         if let Some(ordering) = left.output_ordering() {
             equivalences.add_ordering(ordering.iter().cloned());
         }
+        let (schema, equivalences) = match &output {
+            None => (Arc::clone(&join_schema), equivalences),
+            Some(columns) => {
+                let schema = Arc::new(Schema::new(
+                    columns
+                        .iter()
+                        .map(|(i, name)| join_schema.field(*i).clone().with_name(name))
+                        .collect::<Vec<_>>(),
+                ));
+                let mapping = ProjectionMapping::try_new(
+                    columns.iter().map(|(i, name)| {
+                        let column = Column::new(join_schema.field(*i).name(), *i);
+                        (Arc::new(column) as Arc<dyn PhysicalExpr>, name.clone())
+                    }),
+                    &join_schema,
+                )?;
+                let projected = equivalences.project(&mapping, Arc::clone(&schema));
+                (schema, projected)
+            }
+        };
+        let partitions = left.output_partitioning().partition_count();
         let properties = PlanProperties::new(
             equivalences,
             Partitioning::UnknownPartitioning(partitions),
@@ -84,6 +112,8 @@ impl AsofJoinExec {
             right_created,
             domain,
             rule,
+            join_schema,
+            output,
             schema,
             index: Arc::new(OnceCell::new()),
             properties: Arc::new(properties),
@@ -193,11 +223,12 @@ async fn build_index(
     Ok(Arc::new(index))
 }
 
+/// The output columns for one left batch, gathering only the right columns emitted.
 fn probe(
     index: &PartitionedIndex,
     exprs: &SideExprs,
     domain: TimeDomain,
-    schema: &SchemaRef,
+    (schema, output): (&SchemaRef, &[usize]),
     left: RecordBatch,
 ) -> Result<RecordBatch> {
     let keys = evaluate(&exprs.keys, &left)?;
@@ -205,8 +236,24 @@ fn probe(
         &evaluate(std::slice::from_ref(&exprs.time), &left)?[0],
         domain,
     )?;
-    let mut columns = left.columns().to_vec();
-    columns.extend(index.probe(&keys, &times)?);
+    let left_width = left.num_columns();
+    let right_columns: Vec<usize> = output
+        .iter()
+        .filter(|&&i| i >= left_width)
+        .map(|&i| i - left_width)
+        .collect();
+    let gathered = index.probe(&keys, &times, &right_columns)?;
+    let columns = output
+        .iter()
+        .map(|&i| {
+            if i < left_width {
+                Arc::clone(left.column(i))
+            } else {
+                let at = right_columns.iter().position(|&r| r == i - left_width);
+                Arc::clone(&gathered[at.unwrap_or_default()])
+            }
+        })
+        .collect();
     Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
 }
 
@@ -260,8 +307,34 @@ impl ExecutionPlan for AsofJoinExec {
             self.right_exprs.clone(),
             self.right_created.clone(),
             self.rule,
-            Arc::clone(&self.schema),
+            (Arc::clone(&self.join_schema), self.output.clone()),
         )?))
+    }
+
+    fn try_swapping_with_projection(
+        &self,
+        projection: &ProjectionExec,
+    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+        let mut output = Vec::with_capacity(projection.expr().len());
+        for expr in projection.expr() {
+            let Some(column) = expr.expr.downcast_ref::<Column>() else {
+                return Ok(None);
+            };
+            let index = match &self.output {
+                Some(columns) => columns[column.index()].0,
+                None => column.index(),
+            };
+            output.push((index, expr.alias.clone()));
+        }
+        Ok(Some(Arc::new(Self::try_new(
+            Arc::clone(&self.left),
+            Arc::clone(&self.right),
+            self.left_exprs.clone(),
+            self.right_exprs.clone(),
+            self.right_created.clone(),
+            self.rule,
+            (Arc::clone(&self.join_schema), Some(output)),
+        )?)))
     }
 
     fn execute(
@@ -278,6 +351,10 @@ impl ExecutionPlan for AsofJoinExec {
         let (domain, rule) = (self.domain, self.rule);
         let schema = Arc::clone(&self.schema);
         let output_schema = Arc::clone(&schema);
+        let output: Vec<usize> = match &self.output {
+            Some(columns) => columns.iter().map(|(i, _)| *i).collect(),
+            None => (0..self.join_schema.fields().len()).collect(),
+        };
         let stream = futures::stream::once(async move {
             let index = index
                 .get_or_try_init(|| {
@@ -285,9 +362,15 @@ impl ExecutionPlan for AsofJoinExec {
                 })
                 .await
                 .cloned()?;
-            Ok::<_, DataFusionError>(
-                left.map(move |batch| probe(&index, &left_exprs, domain, &output_schema, batch?)),
-            )
+            Ok::<_, DataFusionError>(left.map(move |batch| {
+                probe(
+                    &index,
+                    &left_exprs,
+                    domain,
+                    (&output_schema, &output),
+                    batch?,
+                )
+            }))
         })
         .try_flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
@@ -347,7 +430,7 @@ impl ExtensionPlanner for AsofPlanner {
             right_exprs,
             created,
             join.rule,
-            Arc::new(join.schema().as_arrow().clone()),
+            (Arc::new(join.schema().as_arrow().clone()), None),
         )?)))
     }
 }

@@ -526,8 +526,14 @@ impl PartitionedIndex {
         Ordering::Equal
     }
 
-    /// The right columns matched to each left row, NULL where there is none.
-    pub fn probe(&self, keys: &[ArrayRef], times: &[Option<i64>]) -> Result<Vec<ArrayRef>> {
+    /// The right columns `columns` (by position) matched to each left row, NULL where there
+    /// is none.
+    pub fn probe(
+        &self,
+        keys: &[ArrayRef],
+        times: &[Option<i64>],
+        columns: &[usize],
+    ) -> Result<Vec<ArrayRef>> {
         let per_part = self
             .parts
             .iter()
@@ -561,16 +567,15 @@ impl PartitionedIndex {
                 best.map_or(missing, |(part, _, found)| (part, found as usize))
             })
             .collect();
-        self.nulls
+        columns
             .iter()
-            .enumerate()
-            .map(|(column, null)| {
+            .map(|&column| {
                 let mut sources: Vec<&dyn Array> = self
                     .parts
                     .iter()
                     .map(|p| p.batch.column(column).as_ref())
                     .collect();
-                sources.push(null.as_ref());
+                sources.push(self.nulls[column].as_ref());
                 Ok(interleave(&sources, &chosen)?)
             })
             .collect()
