@@ -15,7 +15,7 @@ use super::asof::AsofOp;
 use super::asof::index::MatchRule;
 use super::asof::logical::AsofJoin;
 use super::store::FeatureStore;
-use super::view::is_instant;
+use super::view::label_time_column;
 use crate::engine::{CATALOG, DEFAULT_SCHEMA};
 use crate::error::{SqlError, sqlstate};
 use crate::ml::table_functions::{plan_query, session_state, text_literal};
@@ -58,16 +58,7 @@ impl TableFunctionImpl for FeaturesAtTime {
         let labels = futures::executor::block_on(plan_query(FUNCTION, &state, query))?;
         let labels = LogicalPlanBuilder::from(labels).alias(LABELS)?.build()?;
         let label_schema = Arc::clone(labels.schema());
-        let label_time = label_schema
-            .fields()
-            .iter()
-            .find(|f| is_instant(f.data_type()))
-            .map(|f| f.name().clone())
-            .ok_or_else(|| {
-                invalid(format!(
-                    "{FUNCTION}: the label query needs a timestamp column (the label time)"
-                ))
-            })?;
+        let label_time = label_time_column(FUNCTION, label_schema.as_arrow())?;
         let mut outputs: Vec<Expr> = label_schema
             .fields()
             .iter()

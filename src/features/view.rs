@@ -69,6 +69,22 @@ pub fn is_instant(data_type: &DataType) -> bool {
     )
 }
 
+/// The label time of a label query: its first timestamp (or date) column.
+pub fn label_time_column(function: &str, schema: &Schema) -> Result<String> {
+    schema
+        .fields()
+        .iter()
+        .find(|f| is_instant(f.data_type()))
+        .map(|f| f.name().clone())
+        .ok_or_else(|| {
+            SqlError::new(
+                sqlstate::INVALID_PARAMETER_VALUE,
+                format!("{function}: the label query needs a timestamp column (the label time)"),
+            )
+            .into_datafusion()
+        })
+}
+
 impl FeatureView {
     /// The SQL that produces the view's rows.
     pub fn query(&self) -> String {

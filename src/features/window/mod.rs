@@ -15,7 +15,7 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, LogicalPlanBuilder, col};
 
 use super::view::Ttl;
-use super::view::is_instant;
+use super::view::{is_instant, label_time_column};
 use crate::engine::rewrite::named_argument;
 use crate::engine::{CATALOG, DEFAULT_SCHEMA};
 use crate::error::{SqlError, sqlstate};
@@ -203,16 +203,7 @@ impl TableFunctionImpl for WindowFeatures {
         let label_schema = labels.schema().as_arrow().clone();
         let label_time = match named.get("label_ts") {
             Some(name) => name.clone(),
-            None => label_schema
-                .fields()
-                .iter()
-                .find(|f| is_instant(f.data_type()))
-                .map(|f| f.name().clone())
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "{FUNCTION}: the label query needs a timestamp column (the label time)"
-                    ))
-                })?,
+            None => label_time_column(FUNCTION, &label_schema)?,
         };
         let provider = futures::executor::block_on(async {
             match state
