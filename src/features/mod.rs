@@ -9,6 +9,7 @@ pub mod online_features;
 pub mod statement;
 pub mod store;
 pub mod system_tables;
+pub mod time_order;
 pub mod view;
 pub mod window;
 

@@ -12,7 +12,7 @@ use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 
-use super::asof::index::{TimeDomain, time_values};
+use super::time_order::{TimeDomain, time_values};
 use super::view::FeatureView;
 use crate::error::{SqlError, sqlstate};
 use crate::storage::TableWatcher;

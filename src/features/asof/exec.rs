@@ -28,8 +28,9 @@ use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::OnceCell;
 
-use super::index::{AsofIndex, MatchRule, PartitionedIndex, RightColumns, TimeDomain, time_values};
+use super::index::{AsofIndex, MatchRule, PartitionedIndex, RightColumns};
 use super::logical::AsofJoin;
+use crate::features::time_order::{TimeDomain, time_values};
 
 /// The expressions one side of the join is matched on.
 #[derive(Debug, Clone)]

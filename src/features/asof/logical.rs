@@ -21,8 +21,9 @@ use datafusion::logical_expr::{
 use datafusion::optimizer::AnalyzerRule;
 
 use super::AsofOp;
-use super::index::{MatchRule, TimeDomain};
+use super::index::MatchRule;
 use crate::error::{SqlError, sqlstate};
+use crate::features::time_order::TimeDomain;
 
 /// The function the SQL rewrite wraps an ASOF match condition in.
 pub const MARKER: &str = "__quiver_asof_match";

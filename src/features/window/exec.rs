@@ -30,7 +30,7 @@ use tokio::sync::OnceCell;
 
 use super::logical::WindowAggregates;
 use super::{Aggregate, WindowSpec};
-use crate::features::asof::index::{TimeDomain, TimeOrder, time_values};
+use crate::features::time_order::{TimeDomain, TimeOrder, time_values};
 
 /// The source rows, grouped by entity and ordered by time.
 struct SourceIndex {
