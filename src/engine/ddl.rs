@@ -135,6 +135,25 @@ fn as_durable(provider: &Arc<dyn TableProvider>) -> Option<&DurableTable> {
     (provider.as_ref() as &dyn Any).downcast_ref::<DurableTable>()
 }
 
+/// A feature view's table changes only through the feature view statements, which keep its
+/// definition and online index in step with it.
+fn refuse_feature_view(
+    engine: &Engine,
+    resolved: &ResolvedTableReference,
+    statement: &str,
+) -> Result<()> {
+    if resolved.schema.as_ref() == crate::engine::DEFAULT_SCHEMA
+        && engine.features()?.get(&resolved.table).is_ok()
+    {
+        return Err(SqlError::new(
+            WRONG_OBJECT_TYPE,
+            format!("\"{}\" is a feature view; use {statement}", resolved.table),
+        )
+        .into_datafusion());
+    }
+    Ok(())
+}
+
 async fn create_table(
     engine: &Engine,
     statement: &Statement,
@@ -151,18 +170,8 @@ async fn create_table(
     let schema_provider = durable_schema(engine, &resolved.schema)?;
     let existing = schema_provider.table(&resolved.table).await?;
     if let Some(existing) = &existing {
-        if resolved.schema.as_ref() == crate::engine::DEFAULT_SCHEMA
-            && engine.features()?.get(&resolved.table).is_ok()
-            && !create.if_not_exists
-        {
-            return Err(SqlError::new(
-                WRONG_OBJECT_TYPE,
-                format!(
-                    "\"{}\" is a feature view; use CREATE OR REPLACE FEATURE VIEW",
-                    resolved.table
-                ),
-            )
-            .into_datafusion());
+        if !create.if_not_exists {
+            refuse_feature_view(engine, &resolved, "CREATE OR REPLACE FEATURE VIEW")?;
         }
         if create.if_not_exists {
             return Ok(CommandTag::new("CREATE TABLE"));
@@ -242,18 +251,7 @@ async fn drop_table(engine: &Engine, drop: DropTable) -> Result<CommandTag> {
             Err(missing())
         };
     };
-    if resolved.schema.as_ref() == crate::engine::DEFAULT_SCHEMA
-        && engine.features()?.get(&resolved.table).is_ok()
-    {
-        return Err(SqlError::new(
-            WRONG_OBJECT_TYPE,
-            format!(
-                "\"{}\" is a feature view; use DROP FEATURE VIEW",
-                resolved.table
-            ),
-        )
-        .into_datafusion());
-    }
+    refuse_feature_view(engine, &resolved, "DROP FEATURE VIEW")?;
     if as_durable(&provider).is_some() {
         engine
             .storage()

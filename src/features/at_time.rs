@@ -14,9 +14,8 @@ use datafusion::logical_expr::{Expr, LogicalPlanBuilder};
 use super::asof::AsofOp;
 use super::asof::index::MatchRule;
 use super::asof::logical::AsofJoin;
-use super::store::FeatureStore;
+use super::store::{FeatureStore, public_table, table_gone};
 use super::view::label_time_column;
-use crate::engine::{CATALOG, DEFAULT_SCHEMA};
 use crate::error::{SqlError, sqlstate};
 use crate::ml::table_functions::{plan_query, session_state, text_literal};
 
@@ -64,22 +63,13 @@ impl TableFunctionImpl for FeaturesAtTime {
             .iter()
             .map(|f| column(LABELS, f.name()).alias(f.name()))
             .collect();
-        let schema = state
-            .catalog_list()
-            .catalog(CATALOG)
-            .and_then(|c| c.schema(DEFAULT_SCHEMA))
-            .ok_or_else(|| DataFusionError::Internal("the public schema is missing".into()))?;
         let mut plan = labels;
         for (i, name) in views.iter().enumerate() {
             let index = self.store.get(name)?;
             let view = index.view();
-            let provider = futures::executor::block_on(schema.table(name))?.ok_or_else(|| {
-                SqlError::new(
-                    sqlstate::UNDEFINED_TABLE,
-                    format!("the table of feature view \"{name}\" is gone"),
-                )
-                .into_datafusion()
-            })?;
+            let provider =
+                futures::executor::block_on(public_table(state.catalog_list().as_ref(), name))?
+                    .ok_or_else(|| table_gone(name))?;
             let alias = format!("__view{i}");
             let view_schema = provider.schema();
             let right =

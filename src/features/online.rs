@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch, UInt32Array};
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::compute::{cast, interleave_record_batch};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::row::{RowConverter, SortField};
@@ -261,14 +261,7 @@ impl OnlineIndex {
         {
             return Ok(None);
         }
-        let batch = &state.chunks[entry.chunk];
-        let row = UInt32Array::from(vec![entry.row as u32]);
-        let columns = batch
-            .columns()
-            .iter()
-            .map(|c| datafusion::arrow::compute::take(c.as_ref(), &row, None))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        Ok(Some(RecordBatch::try_new(self.schema.clone(), columns)?))
+        Ok(Some(state.chunks[entry.chunk].slice(entry.row, 1)))
     }
 }
 

@@ -94,6 +94,7 @@ impl TableFunctionImpl for OnlineFeatures {
             provider_as_source(Arc::new(OnlineTable {
                 store: Arc::clone(&self.store),
                 view: view.clone(),
+                entity: entity.clone(),
                 schema,
             })),
             None,
@@ -111,12 +112,13 @@ impl TableFunctionImpl for OnlineFeatures {
 struct OnlineTable {
     store: Arc<FeatureStore>,
     view: String,
+    entity: Vec<String>,
     schema: SchemaRef,
 }
 
 impl OnlineTable {
     /// The key value `filter` gives an entity column, when it is `column = literal`.
-    fn key_equality<'a>(&self, filter: &'a Expr) -> Option<(String, &'a ScalarValue)> {
+    fn key_equality<'a>(&'a self, filter: &'a Expr) -> Option<(&'a str, &'a ScalarValue)> {
         let Expr::BinaryExpr(BinaryExpr {
             left,
             op: Operator::Eq,
@@ -131,13 +133,10 @@ impl OnlineTable {
             }
             _ => return None,
         };
-        let index = self.store.get(&self.view).ok()?;
-        index
-            .view()
-            .entity
+        self.entity
             .iter()
             .find(|k| **k == column.name)
-            .map(|k| (k.clone(), value))
+            .map(|k| (k.as_str(), value))
     }
 }
 
@@ -172,19 +171,17 @@ impl TableProvider for OnlineTable {
         filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let index = if self.store.get(&self.view)?.is_stale() {
+        let mut index = self.store.get(&self.view)?;
+        if index.is_stale() {
             let ctx = SessionContext::new_with_state(session_state(FUNCTION, state)?.clone());
-            self.store.current(&ctx, &self.view).await?
-        } else {
-            self.store.get(&self.view)?
-        };
+            index = self.store.current(&ctx, &self.view).await?;
+        }
         let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
-        let equalities: Vec<(String, &ScalarValue)> = filters
+        let equalities: Vec<(&str, &ScalarValue)> = filters
             .iter()
             .filter_map(|f| self.key_equality(f))
             .collect();
-        let key: Option<Vec<ScalarValue>> = index
-            .view()
+        let key: Option<Vec<ScalarValue>> = self
             .entity
             .iter()
             .map(|k| {

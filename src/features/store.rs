@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock, Weak};
 
 use chrono::Utc;
-use datafusion::catalog::{SchemaProvider, TableProvider};
+use datafusion::catalog::{CatalogProviderList, SchemaProvider, TableProvider};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
 
@@ -34,6 +34,29 @@ fn public_schema(ctx: &SessionContext) -> Result<Arc<dyn SchemaProvider>> {
     ctx.catalog(CATALOG)
         .and_then(|c| c.schema(DEFAULT_SCHEMA))
         .ok_or_else(|| DataFusionError::Internal("the public schema is missing".into()))
+}
+
+/// A table of the public schema, as `catalogs` resolve it now.
+pub(super) async fn public_table(
+    catalogs: &dyn CatalogProviderList,
+    name: &str,
+) -> Result<Option<Arc<dyn TableProvider>>> {
+    match catalogs
+        .catalog(CATALOG)
+        .and_then(|c| c.schema(DEFAULT_SCHEMA))
+    {
+        Some(schema) => schema.table(name).await,
+        None => Ok(None),
+    }
+}
+
+/// The error for a feature view whose table was removed behind its back.
+pub(super) fn table_gone(name: &str) -> DataFusionError {
+    SqlError::new(
+        sqlstate::UNDEFINED_TABLE,
+        format!("the table of feature view \"{name}\" is gone"),
+    )
+    .into_datafusion()
 }
 
 fn undefined(name: &str) -> DataFusionError {
@@ -116,13 +139,7 @@ impl FeatureStore {
         let provider = public_schema(ctx)?
             .table(&view.name)
             .await?
-            .ok_or_else(|| {
-                SqlError::new(
-                    sqlstate::UNDEFINED_TABLE,
-                    format!("the table of feature view \"{}\" is gone", view.name),
-                )
-                .into_datafusion()
-            })?;
+            .ok_or_else(|| table_gone(&view.name))?;
         let batches = ctx.read_table(Arc::clone(&provider))?.collect().await?;
         let index = Arc::new(OnlineIndex::build(view, provider.schema(), &batches)?);
         if let Some(table) =

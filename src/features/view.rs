@@ -8,6 +8,7 @@ use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::error::{DataFusionError, Result};
 
 use super::statement::ViewSource;
+use super::time_order::TimeDomain;
 use crate::error::{SqlError, sqlstate};
 
 /// How long a feature row stays valid after its timestamp.
@@ -63,10 +64,7 @@ pub struct FeatureView {
 
 /// Whether a column of this type holds instants (a view's times, a label time).
 pub fn is_instant(data_type: &DataType) -> bool {
-    matches!(
-        data_type,
-        DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64
-    )
+    matches!(TimeDomain::of(data_type), Ok(TimeDomain::Instant))
 }
 
 /// The label time of a label query: its first timestamp (or date) column.

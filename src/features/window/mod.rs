@@ -14,10 +14,10 @@ use datafusion::datasource::{ViewTable, provider_as_source};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, LogicalPlanBuilder, col};
 
+use super::store::public_table;
 use super::view::Ttl;
 use super::view::{is_instant, label_time_column};
 use crate::engine::rewrite::named_argument;
-use crate::engine::{CATALOG, DEFAULT_SCHEMA};
 use crate::error::{SqlError, sqlstate};
 use crate::ml::table_functions::{plan_query, session_state, text_literal};
 use logical::WindowAggregates;
@@ -205,23 +205,15 @@ impl TableFunctionImpl for WindowFeatures {
             Some(name) => name.clone(),
             None => label_time_column(FUNCTION, &label_schema)?,
         };
-        let provider = futures::executor::block_on(async {
-            match state
-                .catalog_list()
-                .catalog(CATALOG)
-                .and_then(|c| c.schema(DEFAULT_SCHEMA))
-            {
-                Some(schema) => schema.table(source).await,
-                None => Ok(None),
-            }
-        })?
-        .ok_or_else(|| {
-            SqlError::new(
-                sqlstate::UNDEFINED_TABLE,
-                format!("{FUNCTION}: relation \"{source}\" does not exist"),
-            )
-            .into_datafusion()
-        })?;
+        let provider =
+            futures::executor::block_on(public_table(state.catalog_list().as_ref(), source))?
+                .ok_or_else(|| {
+                    SqlError::new(
+                        sqlstate::UNDEFINED_TABLE,
+                        format!("{FUNCTION}: relation \"{source}\" does not exist"),
+                    )
+                    .into_datafusion()
+                })?;
         let source_schema = provider.schema();
         let missing = |side: &str, name: &str, schema: &datafusion::arrow::datatypes::Schema| {
             if schema.field_with_name(name).is_ok() {
