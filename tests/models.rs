@@ -659,6 +659,16 @@ fn the_readme_models_quickstart_runs() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("NOTICE:  iteration 1/200"), "{stderr}");
+    // A CUDA build runs where a GPU is; falling back to the CPU there would hide a broken build.
+    let device = if cfg!(feature = "cuda") {
+        "cuda:0"
+    } else {
+        "cpu"
+    };
+    assert!(
+        stderr.contains(&format!("4 features → 4 inputs, on {device}")),
+        "{stderr}"
+    );
     assert!(
         stdout.contains("| 101 | virginica  | virginica  |"),
         "{stdout}"

@@ -145,11 +145,12 @@ pub async fn create_model(
     };
 
     session.notice(format!(
-        "training {} \"{name}\" on {} rows ({} held out for evaluation), {} features → {width} inputs",
+        "training {} \"{name}\" on {} rows ({} held out for evaluation), {} features → {width} inputs, on {}",
         options.model_type.name(),
         train_rows.len(),
         eval_rows.len(),
-        features.len()
+        features.len(),
+        super::model::device_name(&super::model::device())
     ));
     let cancelled = Arc::new(AtomicBool::new(false));
     let options_text = raw_options

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device, DeviceLocation, Tensor};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -175,15 +175,55 @@ impl ModelSpec {
 }
 
 /// The device models train and score on: the first CUDA GPU when built with `cuda` and one
-/// is present, else the CPU.
+/// can be opened, else the CPU. Chosen once per process, so that every model and every batch
+/// shares one CUDA context (candle treats two opened devices as different devices).
 pub fn device() -> Device {
-    #[cfg(feature = "cuda")]
-    {
-        if let Ok(device) = Device::cuda_if_available(0) {
-            return device;
+    DEVICE.get_or_init(open_device).clone()
+}
+
+static DEVICE: std::sync::OnceLock<Device> = std::sync::OnceLock::new();
+
+/// One explicit stream for all threads: with per-thread default streams, a weight uploaded by
+/// one thread could still be in flight when another thread's kernel reads it.
+#[cfg(feature = "cuda")]
+fn open_device() -> Device {
+    match Device::new_cuda_with_stream(0) {
+        Ok(device) => device,
+        Err(e) => {
+            tracing::warn!(
+                "built with CUDA, but GPU 0 could not be opened ({e}); models run on the CPU"
+            );
+            Device::Cpu
         }
     }
+}
+
+#[cfg(not(feature = "cuda"))]
+fn open_device() -> Device {
     Device::Cpu
+}
+
+/// Makes the CUDA context current on this thread. cudarc frees a tensor's memory on whichever
+/// thread drops it without doing so itself, and a thread that never touched the GPU then fails
+/// the free; the error is kept and surfaces in the next, unrelated GPU call. Whatever holds
+/// tensors that may be dropped on another thread (async tasks move between threads) calls this
+/// in its `Drop`.
+pub fn bind_device_to_thread() {
+    #[cfg(feature = "cuda")]
+    if let Some(Device::Cuda(cuda)) = DEVICE.get()
+        && let Err(e) = cuda.cuda_stream().context().bind_to_thread()
+    {
+        tracing::warn!("cannot make the CUDA context current on this thread: {e}");
+    }
+}
+
+/// The device as notices and logs name it: `cpu`, `cuda:0`.
+pub fn device_name(device: &Device) -> String {
+    match device.location() {
+        DeviceLocation::Cpu => "cpu".to_string(),
+        DeviceLocation::Cuda { gpu_id } => format!("cuda:{gpu_id}"),
+        DeviceLocation::Metal { gpu_id } => format!("metal:{gpu_id}"),
+    }
 }
 
 /// A dense layer ready to run.
@@ -200,6 +240,12 @@ pub struct Layer {
 pub struct Model {
     pub spec: ModelSpec,
     pub layers: Vec<Layer>,
+}
+
+impl Drop for Model {
+    fn drop(&mut self) {
+        bind_device_to_thread();
+    }
 }
 
 impl Model {

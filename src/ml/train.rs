@@ -57,6 +57,12 @@ pub struct Trained {
     pub iterations: Vec<Iteration>,
 }
 
+impl Drop for Trained {
+    fn drop(&mut self) {
+        super::model::bind_device_to_thread();
+    }
+}
+
 pub fn train(
     options: &TrainingOptions,
     train: (&Inputs, &Targets),
