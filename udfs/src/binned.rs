@@ -23,7 +23,7 @@ pub fn quantile_edges(values: &mut [f64], bins: usize) -> Vec<f64> {
 
 /// How many of `values` fall in each bin `[e_{k-1}, e_k)` of `edges`, the outer bins open.
 pub fn bin_counts(edges: &[f64], values: &[f64]) -> Vec<u64> {
-    histogram::bin_counts(edges, values)
+    crate::common::bin_counts::bin_counts(edges, values)
 }
 
 fn histogram(reference: &[u64], current: &[u64]) -> Option<Histogram> {

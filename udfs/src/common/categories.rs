@@ -3,7 +3,7 @@
 //! Categorical drift (PSI, JS, KL, chi-square by category) only needs the counts, so the state is
 //! one row per category: `List<Utf8>` names with `List<UInt64>` reference and current counts.
 
-use std::collections::HashMap;
+use datafusion::common::HashMap;
 use std::mem::size_of;
 use std::sync::Arc;
 

@@ -24,6 +24,11 @@ pub(crate) trait GroupState:
         group_of: impl Fn(usize) -> usize,
     ) -> Result<()>;
 
+    /// Folds every usable input row into one group (an aggregate without GROUP BY).
+    fn fold_all(function: &str, values: &[ArrayRef], group: &mut Self) -> Result<()> {
+        Self::fold_rows(function, values, None, std::slice::from_mut(group), |_| 0)
+    }
+
     /// Adds the partial states (as written by `into_state`) row by row to `groups[group_of(row)]`.
     fn merge_states(
         states: &[ArrayRef],
@@ -89,7 +94,7 @@ impl<S: GroupState> StateAccumulator<S> {
 
 impl<S: GroupState> Accumulator for StateAccumulator<S> {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        S::fold_rows(self.function, values, None, &mut self.groups, |_| 0)
+        S::fold_all(self.function, values, &mut self.groups[0])
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {

@@ -20,6 +20,7 @@ use super::arguments::{
     binary_label, check_arity, coerce_argument, constant_integer, constant_text, integer,
     numeric_or_category, text,
 };
+use super::bin_counts::bin_counts;
 use super::categories::{CategoryCounts, CategoryStatistic};
 use super::order_statistics::order_statistics;
 use super::samples::{SampleStatistic, Samples};
@@ -137,18 +138,6 @@ impl Histogram {
             .unzip();
         Self::from_counts(reference, current)
     }
-}
-
-/// How many values fall in each bin of `edges`. Counting the edges at or below a value, without
-/// branches, is the bin index (`searchsorted(..., side='right')`) and vectorises for the usual
-/// ten bins.
-pub(crate) fn bin_counts(edges: &[f64], values: &[f64]) -> Vec<u64> {
-    let mut counts = vec![0u64; edges.len() + 1];
-    for value in values {
-        let bin: usize = edges.iter().map(|edge| usize::from(edge <= value)).sum();
-        counts[bin] += 1;
-    }
-    counts
 }
 
 /// numpy's `_lerp`: from the nearer end, so that gamma ≥ ½ rounds like numpy.

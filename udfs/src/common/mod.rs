@@ -1,9 +1,12 @@
 //! Building blocks shared by the functions: argument typing, accumulator states and bins.
 
 pub(crate) mod arguments;
+pub(crate) mod bin_counts;
 pub(crate) mod categories;
 pub(crate) mod group_states;
 pub(crate) mod histogram;
+pub(crate) mod ks_statistic;
+pub(crate) mod order_key;
 pub(crate) mod order_statistics;
 pub(crate) mod pairs;
 pub(crate) mod samples;

@@ -1,78 +1,72 @@
 //! Exact order statistics (the k-th smallest values) of a large sample without sorting it.
 //!
 //! Quantile bin edges need about twenty order statistics of the reference sample. Selecting them
-//! one by one costs several passes over the data; instead a sorted sample brackets each wanted
-//! rank, one pass counts the values below each bracket and gathers the values inside it, and the
-//! small brackets are sorted (Floyd & Rivest's idea). A rank that falls outside its bracket —
-//! possible only for adversarially ordered data — is found by plain selection, so the answer is
-//! always exact.
+//! one by one costs several passes over the data each; instead one pass counts the values per
+//! bucket of their top 16 key bits (`order_key::order_key`, whose order is the values' order),
+//! which tells the bucket of every wanted rank and the rank's place inside it. A second pass
+//! gathers only the values of those buckets, and a selection inside each bucket gives the exact
+//! value.
+
+use super::order_key::{BUCKETS, bucket_counts, key_bucket};
 
 /// Below this size plain selection is as fast.
 const SMALL: usize = 200_000;
+const NOT_WANTED: u16 = u16::MAX;
 
 /// The values of rank `ranks[i]` (0-based, ascending order of value) in `values`, which may be
 /// reordered. `ranks` must be sorted and within bounds.
 pub(crate) fn order_statistics(values: &mut [f64], ranks: &[usize]) -> Vec<f64> {
-    if values.len() < SMALL {
+    if values.len() < SMALL || values.len() > u32::MAX as usize {
         return by_selection(values, ranks);
     }
-    let n = values.len();
-    let sample_size = (n / 16).max(SMALL / 16);
-    let stride = n / sample_size;
-    let mut sample: Vec<f64> = values.iter().step_by(stride).copied().collect();
-    sample.sort_unstable_by(f64::total_cmp);
-    let m = sample.len();
-    // The sample rank of a value of rank r has standard deviation ≤ ½√m: six of them each side.
-    let margin = 3 * (m as f64).sqrt() as usize + 1;
-    let mut brackets: Vec<(f64, f64)> = Vec::new();
-    for &rank in ranks {
-        let centre = rank * m / n;
-        let low = centre
-            .checked_sub(margin)
-            .map_or(f64::NEG_INFINITY, |index| sample[index]);
-        let high = sample
-            .get(centre + margin)
-            .copied()
-            .unwrap_or(f64::INFINITY);
-        match brackets.last_mut() {
-            Some(last) if low <= last.1 => last.1 = last.1.max(high),
-            _ => brackets.push((low, high)),
+    let counts = bucket_counts(values);
+    // The wanted buckets in order, each with how many values lie below it; `slot` maps a bucket
+    // to its place in that list.
+    let mut slot = vec![NOT_WANTED; BUCKETS];
+    let mut wanted: Vec<(usize, usize)> = Vec::new();
+    let mut rank_slots: Vec<usize> = Vec::with_capacity(ranks.len());
+    let mut below = 0usize;
+    let mut next_rank = ranks.iter().peekable();
+    for (bucket, &count) in counts.iter().enumerate() {
+        let above = below + count as usize;
+        while let Some(&&rank) = next_rank.peek() {
+            if rank >= above {
+                break;
+            }
+            if slot[bucket] == NOT_WANTED {
+                slot[bucket] = wanted.len() as u16;
+                wanted.push((bucket, below));
+            }
+            rank_slots.push(slot[bucket] as usize);
+            next_rank.next();
         }
+        below = above;
     }
-    let highs: Vec<f64> = brackets.iter().map(|bracket| bracket.1).collect();
-    // below[j]: values below bracket j that lie in no bracket; inside[j]: values in bracket j.
-    let mut below = vec![0usize; brackets.len() + 1];
-    let mut inside: Vec<Vec<f64>> = vec![Vec::new(); brackets.len()];
+    let mut gathered: Vec<Vec<f64>> = wanted
+        .iter()
+        .map(|&(bucket, _)| Vec::with_capacity(counts[bucket] as usize))
+        .collect();
     for &value in values.iter() {
-        let j = highs.partition_point(|&high| high < value);
-        if j < brackets.len() && value >= brackets[j].0 {
-            inside[j].push(value);
-        } else {
-            below[j] += 1;
+        let index = slot[key_bucket(value)];
+        if index != NOT_WANTED {
+            gathered[index as usize].push(value);
         }
-    }
-    for bracket in &mut inside {
-        bracket.sort_unstable_by(f64::total_cmp);
     }
     let mut results = Vec::with_capacity(ranks.len());
-    for &rank in ranks {
-        let mut smaller = 0;
-        let mut found = None;
-        for (j, bracket) in inside.iter().enumerate() {
-            smaller += below[j];
-            if rank < smaller {
-                break;
-            }
-            if rank < smaller + bracket.len() {
-                found = Some(bracket[rank - smaller]);
-                break;
-            }
-            smaller += bracket.len();
-        }
-        results.push(match found {
-            Some(value) => value,
-            None => *values.select_nth_unstable_by(rank, f64::total_cmp).1,
-        });
+    let mut start = 0;
+    while start < ranks.len() {
+        let index = rank_slots[start];
+        let end = start
+            + rank_slots[start..]
+                .iter()
+                .take_while(|&&s| s == index)
+                .count();
+        let local: Vec<usize> = ranks[start..end]
+            .iter()
+            .map(|rank| rank - wanted[index].1)
+            .collect();
+        results.extend(by_selection(&mut gathered[index], &local));
+        start = end;
     }
     results
 }
@@ -116,10 +110,21 @@ mod tests {
         check(scrambled, &ranks);
         check((0..n).map(|i| i as f64).collect(), &ranks);
         check((0..n).map(|i| (i % 3) as f64).collect(), &ranks);
-        // periodic data defeats a strided sample: the fallback keeps the answer exact
+        // both signs and signed zeros, and values that all share one bucket of top key bits
         check(
             (0..n)
-                .map(|i| if i % 16 == 0 { 1e9 } else { i as f64 })
+                .map(|i| match i % 4 {
+                    0 => -((i * 31 % 1000) as f64),
+                    1 => 0.0,
+                    2 => -0.0,
+                    _ => (i % 977) as f64 * 1e-3,
+                })
+                .collect(),
+            &ranks,
+        );
+        check(
+            (0..n)
+                .map(|i| 1.0 + (i * 7_919 % n) as f64 * 1e-12)
                 .collect(),
             &ranks,
         );

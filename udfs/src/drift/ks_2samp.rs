@@ -8,9 +8,10 @@ use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::logical_expr::{AggregateUDF, Documentation};
 
 use crate::common::arguments::coerce_value_and_flag;
+use crate::common::ks_statistic::ks_statistic;
 use crate::common::samples::{SampleStatistic, Samples};
 use crate::common::two_sample::TwoSampleAggregate;
-use crate::common::{sort_both, struct_type, struct_value};
+use crate::common::{struct_type, struct_value};
 use crate::distributions::kolmogorov::ks_2samp_two_sided;
 use crate::drift::DRIFT_SECTION;
 
@@ -26,25 +27,6 @@ fn return_type() -> DataType {
 
 /// max |F_ref(x) − F_cur(x)| over the data, the CDFs right-continuous (as scipy, which evaluates
 /// `searchsorted(..., side='right')` at every value).
-pub(crate) fn ks_statistic(reference: &mut [f64], current: &mut [f64]) -> f64 {
-    sort_both(reference, current);
-    let (n_reference, n_current) = (reference.len() as f64, current.len() as f64);
-    let (mut i, mut j) = (0usize, 0usize);
-    let mut statistic: f64 = 0.0;
-    // Once one sample is exhausted its CDF is 1 and the gap only shrinks.
-    while i < reference.len() && j < current.len() {
-        let at = reference[i].min(current[j]);
-        while i < reference.len() && reference[i] <= at {
-            i += 1;
-        }
-        while j < current.len() && current[j] <= at {
-            j += 1;
-        }
-        statistic = statistic.max((i as f64 / n_reference - j as f64 / n_current).abs());
-    }
-    statistic
-}
-
 #[derive(Debug)]
 struct KolmogorovSmirnov;
 
