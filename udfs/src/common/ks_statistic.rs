@@ -1,19 +1,25 @@
 //! The two-sample Kolmogorov–Smirnov statistic D = max |F_ref(x) − F_cur(x)| over the values x,
 //! each CDF the share of its sample at or below x (scipy's `ks_2samp` statistic, bit for bit).
 //!
-//! Small samples are sorted and walked value by value. Large ones need not be sorted whole: one pass per sample
-//! counts its values per bucket of the top 16 bits of their order key (`order_key`, which orders
-//! like the values), which gives both CDFs exactly at every bucket boundary. Inside a bucket the
-//! CDFs can only move by the bucket's own counts, which bounds |F_ref − F_cur| there; only the
-//! buckets whose bound beats the best boundary value are gathered, sorted and walked value by
-//! value. The answer is the same as the full merge's, and usually only a few percent of the
-//! values are sorted.
+//! Small samples are sorted and walked value by value. Large ones need not be sorted whole: one
+//! pass per sample counts its values per bucket of 16 bits of their order key (`order_key`,
+//! which orders like the values), which gives both CDFs exactly at every bucket boundary. Inside
+//! a bucket the CDFs can only move by the bucket's own counts, which bounds |F_ref − F_cur| there;
+//! only the buckets whose bound beats the best value so far are looked into, by the same method
+//! on the next 16 key bits, and what remains is sorted and walked. The answer is the same as the
+//! full walk's, and usually only a small share of the values is ever sorted.
 
-use super::order_key::{BUCKETS, bucket_counts, key_bucket};
+use super::order_key::{BUCKET_BITS, BUCKETS, order_key};
 use super::sort_both;
 
 /// Below this many values in both samples together, sorting everything is as fast.
 const BUCKETED_MIN: usize = 400_000;
+/// A bucket with fewer values than this is sorted rather than split further.
+const LEAF: usize = 4096;
+/// How many times a bucket is split (16 key bits each) before what is left is sorted.
+const LEVELS: u32 = 2;
+/// Below this many values per sample, counting on one thread is cheaper than starting another.
+const PARALLEL_COUNT: usize = 100_000;
 const NOT_CANDIDATE: u32 = u32::MAX;
 
 /// The statistic of two non-empty samples; both may be reordered.
@@ -25,32 +31,63 @@ pub(crate) fn ks_statistic(reference: &mut [f64], current: &mut [f64]) -> f64 {
         sort_both(reference, current);
         return walk(reference, current, 0, 0, gap);
     }
-    let (in_reference, in_current) = std::thread::scope(|scope| {
-        let reference = scope.spawn(|| bucket_counts(reference));
-        let current = bucket_counts(current);
-        (reference.join(), current)
-    });
-    let in_reference = match in_reference {
-        Ok(counts) => counts,
-        Err(_) => bucket_counts(reference),
+    let mut best = 0.0;
+    widest_gap(reference, current, (0, 0), 0, &gap, &mut best);
+    best
+}
+
+/// Raises `best` to the largest gap at the values of `reference` and `current`: the values of
+/// one bucket of `level` (level 0: the whole samples), with `below` values of each sample under
+/// the bucket.
+fn widest_gap(
+    reference: &mut [f64],
+    current: &mut [f64],
+    below: (usize, usize),
+    level: u32,
+    gap: &impl Fn(usize, usize) -> f64,
+    best: &mut f64,
+) {
+    if level == LEVELS || reference.len() + current.len() < LEAF {
+        sort_both(reference, current);
+        *best = best.max(walk(reference, current, below.0, below.1, gap));
+        return;
+    }
+    let shift = 64 - BUCKET_BITS * (level + 1);
+    let bucket = |value: f64| ((order_key(value) >> shift) as usize) & (BUCKETS - 1);
+    let count = |values: &[f64]| {
+        let mut counts = vec![0u32; BUCKETS];
+        for &value in values {
+            counts[bucket(value)] += 1;
+        }
+        counts
     };
-    // The statistic at each boundary is the gap after the last value of the bucket below it.
-    let mut best: f64 = 0.0;
-    let (mut i, mut j) = (0usize, 0usize);
+    let (in_reference, in_current) = if reference.len().min(current.len()) < PARALLEL_COUNT {
+        (count(reference), count(current))
+    } else {
+        let (in_reference, in_current) = std::thread::scope(|scope| {
+            let in_reference = scope.spawn(|| count(reference));
+            (in_reference.join(), count(current))
+        });
+        (
+            in_reference.unwrap_or_else(|_| count(reference)),
+            in_current,
+        )
+    };
+    // The gap at each boundary is the gap after the last value of the bucket below it.
+    let (mut i, mut j) = below;
     for (&r, &c) in in_reference.iter().zip(&in_current) {
-        i += r as usize;
-        j += c as usize;
-        best = best.max(gap(i, j));
+        (i, j) = (i + r as usize, j + c as usize);
+        *best = best.max(gap(i, j));
     }
     // Inside a bucket i runs from i0 to i1 and j from j0 to j1, so the gap is at most the larger
     // of |i0/n − j1/m| and |i1/n − j0/m| (rounding is monotone, so this holds in floating point).
     let mut slot = vec![NOT_CANDIDATE; BUCKETS];
     let mut candidates: Vec<(usize, usize)> = Vec::new();
-    let (mut i, mut j) = (0usize, 0usize);
-    for (bucket, (&r, &c)) in in_reference.iter().zip(&in_current).enumerate() {
+    let (mut i, mut j) = below;
+    for (index, (&r, &c)) in in_reference.iter().zip(&in_current).enumerate() {
         let (i1, j1) = (i + r as usize, j + c as usize);
-        if r as usize + c as usize > 1 && gap(i, j1).max(gap(i1, j)) > best {
-            slot[bucket] = candidates.len() as u32;
+        if r as usize + c as usize > 1 && gap(i, j1).max(gap(i1, j)) > *best {
+            slot[index] = candidates.len() as u32;
             candidates.push((i, j));
         }
         (i, j) = (i1, j1);
@@ -58,7 +95,7 @@ pub(crate) fn ks_statistic(reference: &mut [f64], current: &mut [f64]) -> f64 {
     let gather = |values: &[f64]| {
         let mut gathered: Vec<Vec<f64>> = vec![Vec::new(); candidates.len()];
         for &value in values {
-            let index = slot[key_bucket(value)];
+            let index = slot[bucket(value)];
             if index != NOT_CANDIDATE {
                 gathered[index as usize].push(value);
             }
@@ -66,15 +103,13 @@ pub(crate) fn ks_statistic(reference: &mut [f64], current: &mut [f64]) -> f64 {
         gathered
     };
     let (reference_parts, current_parts) = (gather(reference), gather(current));
-    for ((mut reference, mut current), &(i0, j0)) in reference_parts
+    for ((mut reference, mut current), &below) in reference_parts
         .into_iter()
         .zip(current_parts)
         .zip(&candidates)
     {
-        sort_both(&mut reference, &mut current);
-        best = best.max(walk(&reference, &current, i0, j0, gap));
+        widest_gap(&mut reference, &mut current, below, level + 1, gap, best);
     }
-    best
 }
 
 /// The largest gap at the distinct values of two sorted runs, starting from `i0` reference and
