@@ -19,6 +19,9 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::util::display::array_value_to_string;
 use tokio::runtime::Runtime;
 
+mod pgwire;
+use pgwire::percentiles;
+
 const ASOF: &str = "SELECT count(*), sum(f.v) FROM labels l \
     ASOF JOIN feats f ON l.k = f.k AND l.ts >= f.ts";
 
@@ -92,12 +95,6 @@ fn timed(
     answer
 }
 
-fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
-    (at(0.50), at(0.99))
-}
-
 fn features(c: &mut Criterion) {
     let runtime = Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -147,23 +144,7 @@ fn features(c: &mut Criterion) {
 }
 
 fn online_latency(c: &mut Criterion, runtime: &Runtime, engine: Arc<quiver::Engine>) {
-    let client = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        tokio::spawn(quiver::server::serve(
-            engine,
-            listener,
-            std::future::pending(),
-        ));
-        let (client, connection) = tokio_postgres::connect(
-            &format!("host=127.0.0.1 port={port} user=postgres"),
-            tokio_postgres::NoTls,
-        )
-        .await
-        .unwrap();
-        tokio::spawn(connection);
-        client
-    });
+    let client = runtime.block_on(pgwire::serve(engine));
     let lookup = runtime
         .block_on(client.prepare("SELECT * FROM online_features('view1', $1)"))
         .unwrap();

@@ -14,6 +14,9 @@ use futures::SinkExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::Runtime;
 
+mod pgwire;
+use pgwire::percentiles;
+
 struct Fixture {
     _dir: tempfile::TempDir,
     client: tokio_postgres::Client,
@@ -25,20 +28,7 @@ fn start_server(runtime: &Runtime) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let engine_dir = dir.path().join("data");
         let engine = Arc::new(quiver::Engine::open(&engine_dir).await.unwrap());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        tokio::spawn(quiver::server::serve(
-            engine,
-            listener,
-            std::future::pending(),
-        ));
-        let (client, connection) = tokio_postgres::connect(
-            &format!("host=127.0.0.1 port={port} user=postgres"),
-            tokio_postgres::NoTls,
-        )
-        .await
-        .unwrap();
-        tokio::spawn(connection);
+        let client = pgwire::serve(engine).await;
         Fixture {
             _dir: dir,
             client,
@@ -63,12 +53,6 @@ async fn echo_pair() -> tokio::net::TcpStream {
     let stream = tokio::net::TcpStream::connect(address).await.unwrap();
     stream.set_nodelay(true).unwrap();
     stream
-}
-
-fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
-    (at(0.50), at(0.99))
 }
 
 fn select_one_latency(c: &mut Criterion) {

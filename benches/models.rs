@@ -19,7 +19,9 @@ use quiver::Engine;
 use quiver::ml::model::Model;
 use tokio::runtime::Runtime;
 
+mod pgwire;
 mod support;
+use pgwire::percentiles;
 use support::Normals;
 
 const FEATURES: usize = 30;
@@ -83,12 +85,6 @@ fn time<F: FnMut()>(runs: usize, mut work: F) -> Duration {
             })
             .collect(),
     )
-}
-
-fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
-    (at(0.50), at(0.99))
 }
 
 /// The hand-written SQL of the trained model: the standardization and the single linear layer.
@@ -214,25 +210,7 @@ fn models(c: &mut Criterion) {
     );
 
     // One-row scoring over pgwire, against prepared SELECT 1 on the same connection.
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let port = listener.local_addr().unwrap().port();
-    runtime.spawn(quiver::server::serve(
-        Arc::clone(&engine),
-        listener,
-        std::future::pending(),
-    ));
-    let client = runtime.block_on(async {
-        let (client, connection) = tokio_postgres::connect(
-            &format!("host=127.0.0.1 port={port} user=postgres"),
-            tokio_postgres::NoTls,
-        )
-        .await
-        .unwrap();
-        tokio::spawn(connection);
-        client
-    });
+    let client = runtime.block_on(pgwire::serve(Arc::clone(&engine)));
     let placeholders: Vec<String> = (1..=FEATURES)
         .map(|i| format!("${i}::DOUBLE PRECISION"))
         .collect();
