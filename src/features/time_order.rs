@@ -31,15 +31,8 @@ impl TimeDomain {
     pub fn of(data_type: &DataType) -> Result<Self> {
         Ok(match data_type {
             DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64 => Self::Instant,
-            DataType::Int8
-            | DataType::Int16
-            | DataType::Int32
-            | DataType::Int64
-            | DataType::UInt8
-            | DataType::UInt16
-            | DataType::UInt32
-            | DataType::UInt64 => Self::Integer,
-            DataType::Float16 | DataType::Float32 | DataType::Float64 => Self::Float,
+            integer if integer.is_integer() => Self::Integer,
+            float if float.is_floating() => Self::Float,
             other => {
                 return Err(SqlError::new(
                     sqlstate::DATATYPE_MISMATCH,
@@ -211,22 +204,13 @@ impl KeyGroups {
                 converter,
                 types,
                 groups,
-            } => {
-                let encoded = encode_rows(converter, types, keys)?;
-                Ok((0..rows)
-                    .map(|row| {
-                        if keys.iter().any(|k| k.is_null(row)) {
-                            return None;
-                        }
-                        let next = groups.len() as u32;
-                        let bytes = encoded.row(row);
-                        Some(match groups.get(bytes.as_ref()) {
-                            Some(group) => *group,
-                            None => *groups.entry(bytes.as_ref().into()).or_insert(next),
-                        })
-                    })
-                    .collect())
-            }
+            } => each_key_row(converter, types, keys, rows, |bytes| {
+                let next = groups.len() as u32;
+                Some(match groups.get(bytes) {
+                    Some(group) => *group,
+                    None => *groups.entry(bytes.into()).or_insert(next),
+                })
+            }),
         }
     }
 
@@ -242,17 +226,9 @@ impl KeyGroups {
                 converter,
                 types,
                 groups,
-            } => {
-                let encoded = encode_rows(converter, types, keys)?;
-                Ok((0..rows)
-                    .map(|row| {
-                        if keys.iter().any(|k| k.is_null(row)) {
-                            return None;
-                        }
-                        groups.get(encoded.row(row).as_ref()).copied()
-                    })
-                    .collect())
-            }
+            } => each_key_row(converter, types, keys, rows, |bytes| {
+                groups.get(bytes).copied()
+            }),
         }
     }
 
@@ -272,6 +248,26 @@ fn integer_keys(keys: &[ArrayRef]) -> Result<Vec<Option<i64>>> {
 
 /// Encodes key columns in arrow's row format, casting each to the type the index was built
 /// with (the planner has already coerced both sides to one type; this guards the rest).
+/// `group(bytes)` for each row's encoded key, `None` where a key column is NULL.
+fn each_key_row(
+    converter: &RowConverter,
+    types: &[DataType],
+    keys: &[ArrayRef],
+    rows: usize,
+    mut group: impl FnMut(&[u8]) -> Option<u32>,
+) -> Result<Vec<Option<u32>>> {
+    let encoded = encode_rows(converter, types, keys)?;
+    Ok((0..rows)
+        .map(|row| {
+            if keys.iter().any(|k| k.is_null(row)) {
+                None
+            } else {
+                group(encoded.row(row).as_ref())
+            }
+        })
+        .collect())
+}
+
 fn encode_rows(converter: &RowConverter, types: &[DataType], keys: &[ArrayRef]) -> Result<Rows> {
     let keys = keys
         .iter()

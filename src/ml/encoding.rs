@@ -14,21 +14,8 @@ use super::model::{FeatureKind, FeatureSpec, ValueType};
 /// The model-facing type of an Arrow column, or `None` when models cannot take it.
 pub fn value_type_of(data_type: &DataType) -> Option<ValueType> {
     match data_type {
-        DataType::Int8
-        | DataType::Int16
-        | DataType::Int32
-        | DataType::Int64
-        | DataType::UInt8
-        | DataType::UInt16
-        | DataType::UInt32
-        | DataType::UInt64 => Some(ValueType::Bigint),
-        DataType::Float16
-        | DataType::Float32
-        | DataType::Float64
-        | DataType::Decimal32(..)
-        | DataType::Decimal64(..)
-        | DataType::Decimal128(..)
-        | DataType::Decimal256(..) => Some(ValueType::Double),
+        integer if integer.is_integer() => Some(ValueType::Bigint),
+        number if number.is_floating() || number.is_decimal() => Some(ValueType::Double),
         DataType::Boolean => Some(ValueType::Boolean),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Some(ValueType::Text),
         DataType::Dictionary(_, value) => value_type_of(value),
