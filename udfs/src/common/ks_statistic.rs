@@ -9,7 +9,7 @@
 //! on the next 16 key bits, and what remains is sorted and walked. The answer is the same as the
 //! full walk's, and usually only a small share of the values is ever sorted.
 
-use super::order_key::{BUCKET_BITS, BUCKETS, order_key};
+use super::order_key::{BUCKET_BITS, BUCKETS, LEFT_OUT, bucket_counts, gather_buckets, order_key};
 use super::sort_both;
 
 /// Below this many values in both samples together, sorting everything is as fast.
@@ -20,7 +20,6 @@ const LEAF: usize = 4096;
 const LEVELS: u32 = 2;
 /// Below this many values per sample, counting on one thread is cheaper than starting another.
 const PARALLEL_COUNT: usize = 100_000;
-const NOT_CANDIDATE: u32 = u32::MAX;
 
 /// The statistic of two non-empty samples; both may be reordered.
 pub(crate) fn ks_statistic(reference: &mut [f64], current: &mut [f64]) -> f64 {
@@ -54,13 +53,7 @@ fn widest_gap(
     }
     let shift = 64 - BUCKET_BITS * (level + 1);
     let bucket = |value: f64| ((order_key(value) >> shift) as usize) & (BUCKETS - 1);
-    let count = |values: &[f64]| {
-        let mut counts = vec![0u32; BUCKETS];
-        for &value in values {
-            counts[bucket(value)] += 1;
-        }
-        counts
-    };
+    let count = |values: &[f64]| bucket_counts(values, bucket);
     let (in_reference, in_current) = if reference.len().min(current.len()) < PARALLEL_COUNT {
         (count(reference), count(current))
     } else {
@@ -81,28 +74,22 @@ fn widest_gap(
     }
     // Inside a bucket i runs from i0 to i1 and j from j0 to j1, so the gap is at most the larger
     // of |i0/n − j1/m| and |i1/n − j0/m| (rounding is monotone, so this holds in floating point).
-    let mut slot = vec![NOT_CANDIDATE; BUCKETS];
+    let mut slot = vec![LEFT_OUT; BUCKETS];
     let mut candidates: Vec<(usize, usize)> = Vec::new();
+    let (mut reference_sizes, mut current_sizes) = (Vec::new(), Vec::new());
     let (mut i, mut j) = below;
     for (index, (&r, &c)) in in_reference.iter().zip(&in_current).enumerate() {
         let (i1, j1) = (i + r as usize, j + c as usize);
         if r as usize + c as usize > 1 && gap(i, j1).max(gap(i1, j)) > *best {
             slot[index] = candidates.len() as u32;
             candidates.push((i, j));
+            reference_sizes.push(r as usize);
+            current_sizes.push(c as usize);
         }
         (i, j) = (i1, j1);
     }
-    let gather = |values: &[f64]| {
-        let mut gathered: Vec<Vec<f64>> = vec![Vec::new(); candidates.len()];
-        for &value in values {
-            let index = slot[bucket(value)];
-            if index != NOT_CANDIDATE {
-                gathered[index as usize].push(value);
-            }
-        }
-        gathered
-    };
-    let (reference_parts, current_parts) = (gather(reference), gather(current));
+    let reference_parts = gather_buckets(reference, bucket, &slot, &reference_sizes);
+    let current_parts = gather_buckets(current, bucket, &slot, &current_sizes);
     for ((mut reference, mut current), &below) in reference_parts
         .into_iter()
         .zip(current_parts)

@@ -25,13 +25,35 @@ pub(crate) fn key_bucket(value: f64) -> usize {
     (order_key(value) >> (64 - BUCKET_BITS)) as usize
 }
 
-/// How many of `values` fall in each bucket (at most `u32::MAX` values).
-pub(crate) fn bucket_counts(values: &[f64]) -> Vec<u32> {
+/// How many of `values` (at most `u32::MAX`) fall in each of the `BUCKETS` buckets that
+/// `bucket` assigns.
+pub(crate) fn bucket_counts(values: &[f64], bucket: impl Fn(f64) -> usize) -> Vec<u32> {
     let mut counts = vec![0u32; BUCKETS];
     for &value in values {
-        counts[key_bucket(value)] += 1;
+        counts[bucket(value)] += 1;
     }
     counts
+}
+
+/// Marks a bucket that [`gather_buckets`] leaves out.
+pub(crate) const LEFT_OUT: u32 = u32::MAX;
+
+/// The values of the chosen buckets, one vector per choice: `slot[bucket]` is the bucket's
+/// place among the chosen ones (or [`LEFT_OUT`]), `sizes[place]` how many values it will hold.
+pub(crate) fn gather_buckets(
+    values: &[f64],
+    bucket: impl Fn(f64) -> usize,
+    slot: &[u32],
+    sizes: &[usize],
+) -> Vec<Vec<f64>> {
+    let mut gathered: Vec<Vec<f64>> = sizes.iter().map(|&size| Vec::with_capacity(size)).collect();
+    for &value in values {
+        let place = slot[bucket(value)];
+        if place != LEFT_OUT {
+            gathered[place as usize].push(value);
+        }
+    }
+    gathered
 }
 
 /// The value whose key is `key`.

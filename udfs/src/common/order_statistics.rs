@@ -7,11 +7,10 @@
 //! gathers only the values of those buckets, and a selection inside each bucket gives the exact
 //! value.
 
-use super::order_key::{BUCKETS, bucket_counts, key_bucket};
+use super::order_key::{BUCKETS, LEFT_OUT, bucket_counts, gather_buckets, key_bucket};
 
 /// Below this size plain selection is as fast.
 const SMALL: usize = 200_000;
-const NOT_WANTED: u16 = u16::MAX;
 
 /// The values of rank `ranks[i]` (0-based, ascending order of value) in `values`, which may be
 /// reordered. `ranks` must be sorted and within bounds.
@@ -19,10 +18,10 @@ pub(crate) fn order_statistics(values: &mut [f64], ranks: &[usize]) -> Vec<f64> 
     if values.len() < SMALL || values.len() > u32::MAX as usize {
         return by_selection(values, ranks);
     }
-    let counts = bucket_counts(values);
+    let counts = bucket_counts(values, key_bucket);
     // The wanted buckets in order, each with how many values lie below it; `slot` maps a bucket
     // to its place in that list.
-    let mut slot = vec![NOT_WANTED; BUCKETS];
+    let mut slot = vec![LEFT_OUT; BUCKETS];
     let mut wanted: Vec<(usize, usize)> = Vec::new();
     let mut rank_slots: Vec<usize> = Vec::with_capacity(ranks.len());
     let mut below = 0usize;
@@ -33,8 +32,8 @@ pub(crate) fn order_statistics(values: &mut [f64], ranks: &[usize]) -> Vec<f64> 
             if rank >= above {
                 break;
             }
-            if slot[bucket] == NOT_WANTED {
-                slot[bucket] = wanted.len() as u16;
+            if slot[bucket] == LEFT_OUT {
+                slot[bucket] = wanted.len() as u32;
                 wanted.push((bucket, below));
             }
             rank_slots.push(slot[bucket] as usize);
@@ -42,16 +41,11 @@ pub(crate) fn order_statistics(values: &mut [f64], ranks: &[usize]) -> Vec<f64> 
         }
         below = above;
     }
-    let mut gathered: Vec<Vec<f64>> = wanted
+    let sizes: Vec<usize> = wanted
         .iter()
-        .map(|&(bucket, _)| Vec::with_capacity(counts[bucket] as usize))
+        .map(|&(bucket, _)| counts[bucket] as usize)
         .collect();
-    for &value in values.iter() {
-        let index = slot[key_bucket(value)];
-        if index != NOT_WANTED {
-            gathered[index as usize].push(value);
-        }
-    }
+    let mut gathered = gather_buckets(values, key_bucket, &slot, &sizes);
     let mut results = Vec::with_capacity(ranks.len());
     let mut start = 0;
     while start < ranks.len() {
