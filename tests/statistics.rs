@@ -242,6 +242,77 @@ async fn evaluation_and_ab_functions_match_sklearn_and_scipy() {
     server.stop();
 }
 
+/// `INSERT ... SELECT` of one sample of `golden/large_samples.json`, by its formula (integer
+/// arithmetic, then the same IEEE operations as the oracle, so both see the same doubles).
+fn insert_formula_sample(case: &str, spec: &Value, is_reference: bool) -> String {
+    let number = |key: &str| {
+        spec[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} in {spec}"))
+    };
+    let (step, spread) = (number("step") as i64, number("spread"));
+    format!(
+        "INSERT INTO big SELECT '{case}', {shift:?} + {scale:?} * ((u - 0.5) * (1.0 + u)), \
+         {is_reference} FROM (SELECT CAST((value * {step}) % {modulus} AS DOUBLE) / {spread:?} \
+         AS u FROM generate_series(0, {last}))",
+        shift = number("shift"),
+        scale = number("scale"),
+        modulus = spread as i64,
+        last = number("rows") as i64 - 1,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_samples_match_scipy_with_and_without_group_by() {
+    let (_dir, data) = temp_data_dir();
+    let server = Server::start(&data);
+    let client = server.connect().await;
+    let path = format!(
+        "{}/tests/oracle/golden/large_samples.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let cases = file["cases"].as_array().expect("cases");
+    client
+        .batch_execute("CREATE TABLE big (c TEXT, x DOUBLE PRECISION, r BOOLEAN)")
+        .await
+        .unwrap();
+    // one commit per sample, so the scan has several files and partial states are merged
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        for (part, is_reference) in [("reference", true), ("current", false)] {
+            let sql = insert_formula_sample(name, &case[part], is_reference);
+            client.batch_execute(&sql).await.unwrap();
+        }
+    }
+    let measures = "psi(x, r), psi(x, r, 10, 'equal_width'), js_divergence(x, r), \
+                    ks_2samp(x, r)['statistic'], ks_2samp(x, r)['pvalue'], wasserstein(x, r)";
+    let expected_keys = [
+        "psi",
+        "psi_equal_width",
+        "js_divergence",
+        "ks_statistic",
+        "ks_pvalue",
+        "wasserstein",
+    ];
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        // without GROUP BY (whole batches held and counted) and with it (rows per group)
+        for sql in [
+            format!("SELECT {measures} FROM big WHERE c = '{name}'"),
+            format!("SELECT {measures} FROM big GROUP BY c HAVING c = '{name}'"),
+        ] {
+            let row = client.query_one(&sql, &[]).await.unwrap();
+            for (column, key) in expected_keys.iter().enumerate() {
+                let tolerance = if key.ends_with("pvalue") { 1e-6 } else { 1e-9 };
+                let context = format!("{name} {key}: {sql}");
+                close(&context, row.get(column), &case["expected"][key], tolerance);
+            }
+        }
+    }
+    server.stop();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_statistics_input_reports_sqlstates() {
     let (_dir, data) = temp_data_dir();

@@ -1079,6 +1079,56 @@ def gen_psi_hand():
     print("psi_hand: terms", [float(v) for v in terms], "psi", repr(total))
 
 
+# --------------------------------------------------------------------------
+# large samples, given by formulas that SQL reproduces exactly
+# --------------------------------------------------------------------------
+
+# Each sample: value_i = shift + scale * ((u - 0.5) * (1.0 + u)) with
+# u = ((i * step) % spread) / spread for i = 0 .. rows-1: integer arithmetic,
+# then IEEE operations in the same order in numpy and in SQL, so both sides
+# see the same doubles. Large enough for the bucket-count paths (> 100k).
+LARGE_CASES = [
+    ("spread_shifted",
+     {"rows": 300_000, "step": 7919, "spread": 299_993, "shift": 0.0, "scale": 1.0},
+     {"rows": 250_000, "step": 7927, "spread": 249_989, "shift": 0.01, "scale": 1.1}),
+    ("forty_levels_tied",
+     {"rows": 300_000, "step": 7919, "spread": 40, "shift": 0.0, "scale": 2.0},
+     {"rows": 200_000, "step": 7927, "spread": 37, "shift": 0.0, "scale": 2.0}),
+]
+
+
+def formula_sample(spec):
+    i = np.arange(spec["rows"], dtype=np.int64)
+    u = ((i * spec["step"]) % spec["spread"]).astype(np.float64) / float(spec["spread"])
+    return spec["shift"] + spec["scale"] * ((u - 0.5) * (1.0 + u))
+
+
+def gen_large_samples():
+    cases = []
+    for name, ref_spec, cur_spec in LARGE_CASES:
+        ref, cur = formula_sample(ref_spec), formula_sample(cur_spec)
+        ks = stats.ks_2samp(ref, cur)
+        e, a = binned_proportions(ref, cur)
+        ew_e, ew_a = binned_proportions(ref, cur, binning="equal_width")
+        expected = {
+            "psi": fnum(psi_value(smooth(e), smooth(a))),
+            "psi_equal_width": fnum(psi_value(smooth(ew_e), smooth(ew_a))),
+            "js_divergence": fnum(float(jensenshannon(e, a)) ** 2),
+            "ks_statistic": fnum(ks.statistic),
+            "ks_pvalue": fnum(ks.pvalue),
+            "wasserstein": fnum(stats.wasserstein_distance(ref, cur)),
+        }
+        cases.append({"name": name, "reference": ref_spec, "current": cur_spec,
+                      "expected": expected})
+    path = os.path.join(GOLDEN, "large_samples.json")
+    with open(path, "w") as f:
+        json.dump({"cases": cases, "versions": VERSIONS,
+                   "oracle": "numpy / scipy on samples given by formulas (see LARGE_CASES)"},
+                  f, indent=1, sort_keys=True)
+        f.write("\n")
+    print("large_samples:", [(c["name"], c["expected"]) for c in cases])
+
+
 def main():
     np.seterr(all="ignore")
     gen_ks_2samp()
@@ -1098,6 +1148,7 @@ def main():
     gen_chi2_test()
     gen_ab_sample_size()
     gen_psi_hand()
+    gen_large_samples()
     print("%-24s %-18s %6s %6s %10s" % ("file", "function", "cases", "nulls", "bytes"))
     for fname, function, n, nnull, size in SUMMARY:
         print("%-24s %-18s %6d %6d %10d" % (fname, function, n, nnull, size))

@@ -1,48 +1,74 @@
 //! Counting values into the bins of sorted edges: a value v falls in bin `#{edges ≤ v}`
 //! (`numpy.searchsorted(edges, v, side='right')`).
 //!
-//! Comparing every value with every edge costs a dozen instructions per value. For large
-//! samples a table over the top 16 bits of each value's order key (`order_key::order_key`,
-//! which orders like the values) answers directly for every key bucket that lies inside one
-//! bin; only values in the few buckets that an edge cuts are compared with the edges.
+//! Comparing every value with every edge costs a dozen instructions per value. A counted sample
+//! (`sample::Counted`) needs no comparison for a bucket of top key bits that lies inside one
+//! bin: its whole count goes to that bin. Only the values of the few buckets that an edge cuts
+//! are compared, taken from buckets gathered already where possible.
 
-use super::order_key::{BUCKET_BITS, BUCKETS, from_order_key, key_bucket};
+use super::order_key::bucket_bounds;
+use super::sample::{Counted, Gathered};
 
-/// Below this many values the table costs more than it saves.
-const TABLE_MIN: usize = 100_000;
-const CUT: u16 = u16::MAX;
+/// Below this many values counting buckets costs more than it saves.
+const COUNTED_MIN: usize = 100_000;
+/// Up to this many edges a branch-free scan beats a binary search.
+const SCANNED_EDGES: usize = 32;
 
 fn bin_of(edges: &[f64], value: f64) -> usize {
-    edges.iter().map(|edge| usize::from(*edge <= value)).sum()
+    if edges.len() <= SCANNED_EDGES {
+        edges.iter().map(|edge| usize::from(*edge <= value)).sum()
+    } else {
+        edges.partition_point(|edge| *edge <= value)
+    }
 }
 
 /// How many of the finite `values` fall in each of the `edges.len() + 1` bins.
 pub(crate) fn bin_counts(edges: &[f64], values: &[f64]) -> Vec<u64> {
-    let mut counts = vec![0u64; edges.len() + 1];
-    if values.len() < TABLE_MIN || edges.len() >= usize::from(CUT) {
+    if values.len() < COUNTED_MIN || values.len() > u32::MAX as usize {
+        let mut counts = vec![0u64; edges.len() + 1];
         for &value in values {
             counts[bin_of(edges, value)] += 1;
         }
         return counts;
     }
-    // The bin is monotone in the value, so a bucket whose lowest and highest keys share a bin
-    // holds only values of that bin. (Buckets of NaN bit patterns hold no finite value.)
-    let span = 1u64 << (64 - BUCKET_BITS);
-    let table: Vec<u16> = (0..BUCKETS as u64)
-        .map(|bucket| {
-            let low = bin_of(edges, from_order_key(bucket * span));
-            let high = bin_of(edges, from_order_key(bucket * span + (span - 1)));
-            if low == high { low as u16 } else { CUT }
-        })
-        .collect();
-    for &value in values {
-        let bin = table[key_bucket(value)];
-        let bin = if bin == CUT {
-            bin_of(edges, value)
+    counted_bin_counts(&Counted::of_slice(values), edges, None)
+}
+
+/// The bin counts of a counted sample. The values of the buckets an edge cuts come from `known`
+/// when it holds them all, else from one gathering pass.
+pub(crate) fn counted_bin_counts(
+    sample: &Counted,
+    edges: &[f64],
+    known: Option<&Gathered>,
+) -> Vec<u64> {
+    let mut counts = vec![0u64; edges.len() + 1];
+    let mut cut = Vec::new();
+    for (bucket, &count) in sample.counts.iter().enumerate() {
+        if count == 0 {
+            continue;
+        }
+        // The bin is monotone in the value, so a bucket whose lowest and highest values share a
+        // bin holds only values of that bin.
+        let (low, high) = bucket_bounds(bucket);
+        let bin = bin_of(edges, low);
+        if bin == bin_of(edges, high) {
+            counts[bin] += u64::from(count);
         } else {
-            usize::from(bin)
-        };
-        counts[bin] += 1;
+            cut.push(bucket);
+        }
+    }
+    let gathered_now;
+    let source = match known.filter(|known| cut.iter().all(|&bucket| known.of(bucket).is_some())) {
+        Some(known) => known,
+        None => {
+            gathered_now = sample.gather(&cut);
+            &gathered_now
+        }
+    };
+    for &bucket in &cut {
+        for &value in source.of(bucket).unwrap_or_default() {
+            counts[bin_of(edges, value)] += 1;
+        }
     }
     counts
 }
@@ -52,7 +78,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_table_counts_as_the_comparisons_do() {
+    fn counting_by_bucket_counts_as_the_comparisons_do() {
         let n: usize = 300_000;
         let values: Vec<f64> = (0..n)
             .map(|i| {

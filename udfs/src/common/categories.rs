@@ -168,6 +168,7 @@ impl GroupState for CategoryCounts {
     }
 
     fn merge_states(
+        _function: &str,
         states: &[ArrayRef],
         groups: &mut [Self],
         group_of: impl Fn(usize) -> usize,

@@ -31,6 +31,7 @@ pub(crate) trait GroupState:
 
     /// Adds the partial states (as written by `into_state`) row by row to `groups[group_of(row)]`.
     fn merge_states(
+        function: &str,
         states: &[ArrayRef],
         groups: &mut [Self],
         group_of: impl Fn(usize) -> usize,
@@ -98,7 +99,7 @@ impl<S: GroupState> Accumulator for StateAccumulator<S> {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        S::merge_states(states, &mut self.groups, |_| 0)
+        S::merge_states(self.function, states, &mut self.groups, |_| 0)
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
@@ -138,7 +139,9 @@ impl<S: GroupState> GroupsAccumulator for StateAccumulator<S> {
         total_num_groups: usize,
     ) -> Result<()> {
         self.groups.resize_with(total_num_groups, S::default);
-        S::merge_states(values, &mut self.groups, |row| group_indices[row])
+        S::merge_states(self.function, values, &mut self.groups, |row| {
+            group_indices[row]
+        })
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {

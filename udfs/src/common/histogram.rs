@@ -20,9 +20,9 @@ use super::arguments::{
     binary_label, check_arity, coerce_argument, constant_integer, constant_text, integer,
     numeric_or_category, text,
 };
-use super::bin_counts::bin_counts;
+use super::bin_counts::{bin_counts, counted_bin_counts};
 use super::categories::{CategoryCounts, CategoryStatistic};
-use super::order_statistics::order_statistics;
+use super::order_statistics::{counted_order_statistics, order_statistics};
 use super::samples::{SampleStatistic, Samples};
 use crate::error::invalid_argument;
 
@@ -120,13 +120,43 @@ impl Histogram {
         if samples.reference.is_empty() || samples.current.is_empty() {
             return None;
         }
+        if samples.reference.worth_counting() || samples.current.worth_counting() {
+            return Self::of_counted(spec, samples);
+        }
+        let reference = samples.reference.values_mut();
         let edges = match spec.binning {
-            Binning::Quantile => quantile_edges(&mut samples.reference, spec.bins),
-            Binning::EqualWidth => equal_width_edges(&samples.reference, spec.bins),
+            Binning::Quantile => quantile_edges(reference, spec.bins),
+            Binning::EqualWidth => equal_width_edges(reference, spec.bins),
         };
         Self::from_counts(
-            bin_counts(&edges, &samples.reference),
-            bin_counts(&edges, &samples.current),
+            bin_counts(&edges, reference),
+            bin_counts(&edges, samples.current.values_mut()),
+        )
+    }
+
+    /// The same from the bucket counts: the edges come from the reference's buckets that hold
+    /// the wanted ranks, which also hold every reference value an edge can cut; only the
+    /// current sample's cut buckets take another pass.
+    fn of_counted(spec: BinSpec, samples: &mut Samples) -> Option<Self> {
+        let (reference, current) = (samples.reference.counted(), samples.current.counted());
+        let last = reference.len() - 1;
+        let (edges, known) = match spec.binning {
+            Binning::Quantile => {
+                let plan = QuantilePlan::new(last, spec.bins);
+                let (values, known) = counted_order_statistics(&reference, &plan.wanted);
+                (plan.edges(&values), known)
+            }
+            Binning::EqualWidth => {
+                let (extremes, known) = counted_order_statistics(&reference, &[0, last]);
+                (
+                    equal_width_between(extremes[0], extremes[1], spec.bins),
+                    known,
+                )
+            }
+        };
+        Self::from_counts(
+            counted_bin_counts(&reference, &edges, Some(&known)),
+            counted_bin_counts(&current, &edges, None),
         )
     }
 
@@ -156,43 +186,72 @@ fn deduplicated(mut edges: Vec<f64>) -> Vec<f64> {
     edges
 }
 
-/// The interior quantile edges from exact order statistics (no full sort): each edge needs the
-/// values of rank ⌊(n−1)q⌋ and the one after.
+/// The ranks that the interior quantile edges of a sample of `last + 1` values need: each edge
+/// the values of rank ⌊last·q⌋ and the one after.
+struct QuantilePlan {
+    last: usize,
+    positions: Vec<f64>,
+    ranks: Vec<usize>,
+    /// `ranks` sorted and deduplicated.
+    wanted: Vec<usize>,
+}
+
+impl QuantilePlan {
+    fn new(last: usize, bins: usize) -> Self {
+        let positions: Vec<f64> = (1..bins)
+            .map(|k| last as f64 * (k as f64 / bins as f64))
+            .collect();
+        let ranks: Vec<usize> = positions
+            .iter()
+            .flat_map(|position| {
+                let below = (position.floor() as usize).min(last);
+                [below, (below + 1).min(last)]
+            })
+            .collect();
+        let mut wanted = ranks.clone();
+        wanted.sort_unstable();
+        wanted.dedup();
+        Self {
+            last,
+            positions,
+            ranks,
+            wanted,
+        }
+    }
+
+    /// The edges, given the values at `wanted`, deduplicated.
+    fn edges(&self, found: &[f64]) -> Vec<f64> {
+        let value_at = |rank: &usize| found[self.wanted.partition_point(|wanted| wanted < rank)];
+        let values: Vec<f64> = self.ranks.iter().map(value_at).collect();
+        let edges = self
+            .positions
+            .iter()
+            .zip(values.chunks_exact(2))
+            .map(|(&position, pair)| {
+                if position >= self.last as f64 {
+                    pair[0]
+                } else {
+                    interpolate(pair[0], pair[1], position - position.floor())
+                }
+            })
+            .collect();
+        deduplicated(edges)
+    }
+}
+
+/// The interior quantile edges from exact order statistics (no full sort).
 pub(crate) fn quantile_edges(reference: &mut [f64], bins: usize) -> Vec<f64> {
-    let last = reference.len() - 1;
-    let positions: Vec<f64> = (1..bins)
-        .map(|k| last as f64 * (k as f64 / bins as f64))
-        .collect();
-    let ranks: Vec<usize> = positions
-        .iter()
-        .flat_map(|position| {
-            let below = (position.floor() as usize).min(last);
-            [below, (below + 1).min(last)]
-        })
-        .collect();
-    let mut wanted = ranks.clone();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let found = order_statistics(reference, &wanted);
-    let value_at = |rank: &usize| found[wanted.partition_point(|wanted| wanted < rank)];
-    let values: Vec<f64> = ranks.iter().map(value_at).collect();
-    let edges = positions
-        .iter()
-        .zip(values.chunks_exact(2))
-        .map(|(&position, pair)| {
-            if position >= last as f64 {
-                pair[0]
-            } else {
-                interpolate(pair[0], pair[1], position - position.floor())
-            }
-        })
-        .collect();
-    deduplicated(edges)
+    let plan = QuantilePlan::new(reference.len() - 1, bins);
+    plan.edges(&order_statistics(reference, &plan.wanted))
 }
 
 fn equal_width_edges(reference: &[f64], bins: usize) -> Vec<f64> {
     let low = reference.iter().copied().fold(f64::INFINITY, f64::min);
     let high = reference.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    equal_width_between(low, high, bins)
+}
+
+fn equal_width_between(low: f64, high: f64, bins: usize) -> Vec<f64> {
     let width = (high - low) / bins as f64;
     deduplicated((1..bins).map(|k| low + k as f64 * width).collect())
 }
@@ -263,6 +322,7 @@ pub(crate) fn smoothed(proportion: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::common::sample::Sample;
 
     #[test]
     fn quantile_edges_match_numpy_bit_for_bit() {
@@ -286,10 +346,7 @@ mod tests {
 
     #[test]
     fn values_on_an_edge_go_to_the_upper_bin_and_outer_bins_are_open() {
-        let mut samples = Samples {
-            reference: vec![1.0, 2.0, 3.0, 4.0, 5.0],
-            current: vec![-100.0, 3.0, 100.0],
-        };
+        let mut samples = Samples::new(vec![1.0, 2.0, 3.0, 4.0, 5.0], vec![-100.0, 3.0, 100.0]);
         let spec = BinSpec {
             bins: 2,
             binning: Binning::Quantile,
@@ -302,10 +359,7 @@ mod tests {
 
     #[test]
     fn constant_reference_collapses_to_two_bins() {
-        let mut samples = Samples {
-            reference: vec![7.0; 4],
-            current: vec![1.0, 7.0, 9.0],
-        };
+        let mut samples = Samples::new(vec![7.0; 4], vec![1.0, 7.0, 9.0]);
         let spec = BinSpec {
             bins: 10,
             binning: Binning::EqualWidth,
@@ -315,12 +369,114 @@ mod tests {
         assert_eq!(histogram.reference, vec![0.0, 1.0]);
     }
 
+    /// numpy's definition: edges from the sorted reference, every value compared with them.
+    fn by_definition(spec: BinSpec, reference: &[f64], current: &[f64]) -> [Vec<u64>; 2] {
+        let mut sorted = reference.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let last = sorted.len() - 1;
+        let edges = match spec.binning {
+            Binning::Quantile => deduplicated(
+                (1..spec.bins)
+                    .map(|k| {
+                        let position = last as f64 * (k as f64 / spec.bins as f64);
+                        let below = position.floor() as usize;
+                        if position >= last as f64 {
+                            sorted[below]
+                        } else {
+                            interpolate(sorted[below], sorted[below + 1], position.fract())
+                        }
+                    })
+                    .collect(),
+            ),
+            Binning::EqualWidth => equal_width_between(sorted[0], sorted[last], spec.bins),
+        };
+        let count = |values: &[f64]| {
+            let mut counts = vec![0; edges.len() + 1];
+            for &value in values {
+                counts[edges.iter().filter(|&&edge| edge <= value).count()] += 1;
+            }
+            counts
+        };
+        [count(reference), count(current)]
+    }
+
+    /// A sample held the way an aggregate holds it: in pieces of 10000 values, counted.
+    fn held(values: &[f64]) -> Sample {
+        let mut sample = Sample::default();
+        for piece in values.chunks(10_000) {
+            sample
+                .append("t", piece.to_vec().into())
+                .expect("finite values");
+        }
+        sample
+    }
+
+    fn scrambled(n: usize, seed: usize, spread: usize, map: impl Fn(f64) -> f64) -> Vec<f64> {
+        (0..n)
+            .map(|i| map(((i * 7_919 + seed) % spread) as f64 / spread as f64))
+            .collect()
+    }
+
+    #[test]
+    fn counted_samples_bin_as_the_definition() {
+        let cases = [
+            // spread, shifted and rescaled, with both signs
+            (
+                scrambled(300_000, 1, 299_993, |u| (u - 0.5) * (1.0 + u)),
+                scrambled(250_000, 7, 249_989, |u| 0.01 + 1.1 * (u - 0.5) * (1.0 + u)),
+            ),
+            // forty levels: edges fall on values, with ties across them
+            (
+                scrambled(300_000, 3, 40, |u| 2.0 * u),
+                scrambled(200_000, 5, 37, |u| 2.0 * u),
+            ),
+            // zeros of both signs and values just beside them: an edge at 0 cuts −0's bucket
+            (
+                scrambled(200_000, 11, 8, |u| match (u * 8.0) as usize {
+                    0..=3 => 0.0,
+                    4 => -0.0,
+                    5 => -1e-310,
+                    6 => 1e-310,
+                    _ => 1.0,
+                }),
+                scrambled(150_000, 13, 7, |u| if u < 0.5 { -0.0 } else { -1e-300 }),
+            ),
+            // every value in one bucket of top key bits
+            (
+                scrambled(300_000, 17, 299_977, |u| 1.0 + u * 1e-12),
+                scrambled(100, 19, 97, |u| 1.0 + u * 2e-12),
+            ),
+            // a constant reference
+            (
+                vec![7.0; 120_000],
+                scrambled(120_000, 23, 1000, |u| 6.0 + 2.0 * u),
+            ),
+        ];
+        for (reference, current) in &cases {
+            for (bins, binning) in [
+                (10, Binning::Quantile),
+                (7, Binning::Quantile),
+                (10, Binning::EqualWidth),
+            ] {
+                let spec = BinSpec { bins, binning };
+                let mut samples = Samples {
+                    reference: held(reference),
+                    current: held(current),
+                };
+                let histogram =
+                    Histogram::of_samples(spec, &mut samples).expect("both samples present");
+                assert_eq!(
+                    histogram.counts,
+                    by_definition(spec, reference, current),
+                    "{spec:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn an_empty_sample_has_no_histogram() {
-        let mut samples = Samples {
-            reference: vec![1.0],
-            current: vec![],
-        };
+        let mut samples = Samples::new(vec![1.0], vec![]);
         let spec = BinSpec {
             bins: 10,
             binning: Binning::Quantile,

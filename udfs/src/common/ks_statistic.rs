@@ -1,43 +1,85 @@
 //! The two-sample Kolmogorov–Smirnov statistic D = max |F_ref(x) − F_cur(x)| over the values x,
 //! each CDF the share of its sample at or below x (scipy's `ks_2samp` statistic, bit for bit).
 //!
-//! Small samples are sorted and walked value by value. Large ones need not be sorted whole: one
-//! pass per sample counts its values per bucket of 16 bits of their order key (`order_key`,
-//! which orders like the values), which gives both CDFs exactly at every bucket boundary. Inside
+//! Small samples are sorted and walked value by value. Large ones need not be sorted whole: the
+//! samples' counts per bucket of 16 bits of their order key (`order_key`, which orders like the
+//! values; taken as the values arrive, see `sample`) give both CDFs exactly at every bucket
+//! boundary. Inside
 //! a bucket the CDFs can only move by the bucket's own counts, which bounds |F_ref − F_cur| there;
 //! only the buckets whose bound beats the best value so far are looked into, by the same method
 //! on the next 16 key bits, and what remains is sorted and walked. The answer is the same as the
 //! full walk's, and usually only a small share of the values is ever sorted.
 
-use super::order_key::{BUCKET_BITS, BUCKETS, LEFT_OUT, bucket_counts, gather_buckets, order_key};
-use super::sort_both;
+use super::order_key::{
+    BUCKET_BITS, BUCKETS, bucket_counts, bucket_slots, gather_buckets, order_key,
+};
+use super::sample::Sample;
+use super::{both, large_pair, sort_both};
 
-/// Below this many values in both samples together, sorting everything is as fast.
-const BUCKETED_MIN: usize = 400_000;
 /// A bucket with fewer values than this is sorted rather than split further.
 const LEAF: usize = 4096;
 /// How many times a bucket is split (16 key bits each) before what is left is sorted.
 const LEVELS: u32 = 2;
-/// Below this many values per sample, counting on one thread is cheaper than starting another.
-const PARALLEL_COUNT: usize = 100_000;
 
-/// The statistic of two non-empty samples; both may be reordered.
-pub(crate) fn ks_statistic(reference: &mut [f64], current: &mut [f64]) -> f64 {
-    let too_large = reference.len().max(current.len()) > u32::MAX as usize;
-    let (n, m) = (reference.len() as f64, current.len() as f64);
-    let gap = |i: usize, j: usize| (i as f64 / n - j as f64 / m).abs();
-    if reference.len() + current.len() < BUCKETED_MIN || too_large {
+/// The statistic of two non-empty samples.
+pub(crate) fn ks_statistic(reference: &mut Sample, current: &mut Sample) -> f64 {
+    let (n, m) = (reference.len(), current.len());
+    let gap = |i: usize, j: usize| (i as f64 / n as f64 - j as f64 / m as f64).abs();
+    let counted = reference.worth_counting() || current.worth_counting();
+    if !counted || n.max(m) > u32::MAX as usize {
+        let (reference, current) = (reference.values_mut(), current.values_mut());
         sort_both(reference, current);
         return walk(reference, current, 0, 0, gap);
     }
+    // The first split comes from the samples' own bucket counts.
+    let (reference, current) = (reference.counted(), current.counted());
     let mut best = 0.0;
-    widest_gap(reference, current, (0, 0), 0, &gap, &mut best);
+    let (buckets, belows) =
+        candidate_buckets(&reference.counts, &current.counts, (0, 0), &gap, &mut best);
+    let (reference, current) = both(
+        large_pair(n, m),
+        || reference.gather(&buckets).values,
+        || current.gather(&buckets).values,
+    );
+    for ((mut reference, mut current), below) in reference.into_iter().zip(current).zip(belows) {
+        widest_gap(&mut reference, &mut current, below, 1, &gap, &mut best);
+    }
     best
 }
 
+/// Raises `best` to the largest gap at the bucket boundaries given the counts of both samples
+/// per bucket (with `below` values of each under the first bucket), and returns the buckets
+/// inside which the gap may still be larger, each with the values of each sample below it.
+fn candidate_buckets(
+    in_reference: &[u32],
+    in_current: &[u32],
+    below: (usize, usize),
+    gap: &impl Fn(usize, usize) -> f64,
+    best: &mut f64,
+) -> (Vec<usize>, Vec<(usize, usize)>) {
+    // The gap at each boundary is the gap after the last value of the bucket below it.
+    let (mut i, mut j) = below;
+    for (&r, &c) in in_reference.iter().zip(in_current) {
+        (i, j) = (i + r as usize, j + c as usize);
+        *best = best.max(gap(i, j));
+    }
+    // Inside a bucket i runs from i0 to i1 and j from j0 to j1, so the gap is at most the larger
+    // of |i0/n − j1/m| and |i1/n − j0/m| (rounding is monotone, so this holds in floating point).
+    let (mut buckets, mut belows) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = below;
+    for (bucket, (&r, &c)) in in_reference.iter().zip(in_current).enumerate() {
+        let (i1, j1) = (i + r as usize, j + c as usize);
+        if r as usize + c as usize > 1 && gap(i, j1).max(gap(i1, j)) > *best {
+            buckets.push(bucket);
+            belows.push((i, j));
+        }
+        (i, j) = (i1, j1);
+    }
+    (buckets, belows)
+}
+
 /// Raises `best` to the largest gap at the values of `reference` and `current`: the values of
-/// one bucket of `level` (level 0: the whole samples), with `below` values of each sample under
-/// the bucket.
+/// one bucket of `level`, with `below` values of each sample under the bucket.
 fn widest_gap(
     reference: &mut [f64],
     current: &mut [f64],
@@ -53,47 +95,23 @@ fn widest_gap(
     }
     let shift = 64 - BUCKET_BITS * (level + 1);
     let bucket = |value: f64| ((order_key(value) >> shift) as usize) & (BUCKETS - 1);
-    let count = |values: &[f64]| bucket_counts(values, bucket);
-    let (in_reference, in_current) = if reference.len().min(current.len()) < PARALLEL_COUNT {
-        (count(reference), count(current))
-    } else {
-        let (in_reference, in_current) = std::thread::scope(|scope| {
-            let in_reference = scope.spawn(|| count(reference));
-            (in_reference.join(), count(current))
-        });
-        (
-            in_reference.unwrap_or_else(|_| count(reference)),
-            in_current,
-        )
+    let (in_reference, in_current) = both(
+        large_pair(reference.len(), current.len()),
+        || bucket_counts(reference, bucket),
+        || bucket_counts(current, bucket),
+    );
+    let (buckets, belows) = candidate_buckets(&in_reference, &in_current, below, gap, best);
+    let slot = bucket_slots(&buckets);
+    let sizes = |counts: &[u32]| -> Vec<usize> {
+        buckets
+            .iter()
+            .map(|&bucket| counts[bucket] as usize)
+            .collect()
     };
-    // The gap at each boundary is the gap after the last value of the bucket below it.
-    let (mut i, mut j) = below;
-    for (&r, &c) in in_reference.iter().zip(&in_current) {
-        (i, j) = (i + r as usize, j + c as usize);
-        *best = best.max(gap(i, j));
-    }
-    // Inside a bucket i runs from i0 to i1 and j from j0 to j1, so the gap is at most the larger
-    // of |i0/n − j1/m| and |i1/n − j0/m| (rounding is monotone, so this holds in floating point).
-    let mut slot = vec![LEFT_OUT; BUCKETS];
-    let mut candidates: Vec<(usize, usize)> = Vec::new();
-    let (mut reference_sizes, mut current_sizes) = (Vec::new(), Vec::new());
-    let (mut i, mut j) = below;
-    for (index, (&r, &c)) in in_reference.iter().zip(&in_current).enumerate() {
-        let (i1, j1) = (i + r as usize, j + c as usize);
-        if r as usize + c as usize > 1 && gap(i, j1).max(gap(i1, j)) > *best {
-            slot[index] = candidates.len() as u32;
-            candidates.push((i, j));
-            reference_sizes.push(r as usize);
-            current_sizes.push(c as usize);
-        }
-        (i, j) = (i1, j1);
-    }
-    let reference_parts = gather_buckets(reference, bucket, &slot, &reference_sizes);
-    let current_parts = gather_buckets(current, bucket, &slot, &current_sizes);
-    for ((mut reference, mut current), &below) in reference_parts
-        .into_iter()
-        .zip(current_parts)
-        .zip(&candidates)
+    let reference_parts = gather_buckets([&*reference], bucket, &slot, &sizes(&in_reference));
+    let current_parts = gather_buckets([&*current], bucket, &slot, &sizes(&in_current));
+    for ((mut reference, mut current), below) in
+        reference_parts.into_iter().zip(current_parts).zip(belows)
     {
         widest_gap(&mut reference, &mut current, below, level + 1, gap, best);
     }
@@ -157,9 +175,9 @@ mod tests {
             .fold(0.0, f64::max)
     }
 
-    fn both_ways(mut reference: Vec<f64>, mut current: Vec<f64>) {
+    fn both_ways(reference: Vec<f64>, current: Vec<f64>) {
         let expected = by_definition(&reference, &current);
-        let bucketed = ks_statistic(&mut reference, &mut current);
+        let bucketed = ks_statistic(&mut reference.into(), &mut current.into());
         assert_eq!(
             bucketed.to_bits(),
             expected.to_bits(),
@@ -191,16 +209,16 @@ mod tests {
 
     #[test]
     fn small_samples_merge_after_sorting() {
-        assert_eq!(ks_statistic(&mut [1.0, 2.0], &mut [3.0, 4.0]), 1.0);
-        assert_eq!(ks_statistic(&mut [1.0, 2.0], &mut [2.0, 1.0]), 0.0);
+        let statistic = |reference: Vec<f64>, current: Vec<f64>| {
+            ks_statistic(&mut reference.into(), &mut current.into())
+        };
+        assert_eq!(statistic(vec![1.0, 2.0], vec![3.0, 4.0]), 1.0);
+        assert_eq!(statistic(vec![1.0, 2.0], vec![2.0, 1.0]), 0.0);
         let (reference, current) = (
             sample(5_000, 1, 997, 0.0, 1.0),
             sample(300, 2, 89, 0.1, 1.0),
         );
         let expected = by_definition(&reference, &current);
-        assert_eq!(
-            ks_statistic(&mut reference.clone(), &mut current.clone()),
-            expected
-        );
+        assert_eq!(statistic(reference, current), expected);
     }
 }

@@ -9,6 +9,7 @@ pub(crate) mod ks_statistic;
 pub(crate) mod order_key;
 pub(crate) mod order_statistics;
 pub(crate) mod pairs;
+pub(crate) mod sample;
 pub(crate) mod samples;
 pub(crate) mod two_sample;
 
@@ -50,21 +51,42 @@ pub(crate) fn struct_value(
     }
 }
 
-/// Below this many values per sample, sorting on one thread is cheaper than starting another.
-const PARALLEL_SORT: usize = 100_000;
+/// Below this many values per sample, a pass on one thread is cheaper than starting another.
+const PARALLEL_MIN: usize = 100_000;
+
+/// `(first(), second())`, the two on separate threads when `parallel`. A panic in either is
+/// passed on, as it would be on one thread.
+pub(crate) fn both<A: Send, B>(
+    parallel: bool,
+    first: impl FnOnce() -> A + Send,
+    second: impl FnOnce() -> B,
+) -> (A, B) {
+    if !parallel {
+        return (first(), second());
+    }
+    std::thread::scope(|scope| {
+        let first = scope.spawn(first);
+        let second = second();
+        match first.join() {
+            Ok(first) => (first, second),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// Whether two samples are large enough for [`both`] to run their passes in parallel.
+pub(crate) fn large_pair(reference: usize, current: usize) -> bool {
+    reference.min(current) >= PARALLEL_MIN
+}
 
 /// Sorts both samples (ascending, `total_cmp` order), the two on separate threads when large:
 /// KS and Wasserstein spend most of their time here.
 pub(crate) fn sort_both(reference: &mut [f64], current: &mut [f64]) {
-    if reference.len().min(current.len()) < PARALLEL_SORT {
-        reference.sort_unstable_by(f64::total_cmp);
-        current.sort_unstable_by(f64::total_cmp);
-        return;
-    }
-    std::thread::scope(|scope| {
-        scope.spawn(|| reference.sort_unstable_by(f64::total_cmp));
-        current.sort_unstable_by(f64::total_cmp);
-    });
+    both(
+        large_pair(reference.len(), current.len()),
+        || reference.sort_unstable_by(f64::total_cmp),
+        || current.sort_unstable_by(f64::total_cmp),
+    );
 }
 
 #[cfg(test)]
@@ -75,9 +97,9 @@ mod tests {
     fn sorts_large_samples_on_two_threads() {
         let scrambled =
             |n: usize| -> Vec<f64> { (0..n).map(|i| ((i * 7_919) % n) as f64 - 5.0).collect() };
-        let (mut reference, mut current) = (scrambled(PARALLEL_SORT), scrambled(PARALLEL_SORT + 1));
+        let (mut reference, mut current) = (scrambled(PARALLEL_MIN), scrambled(PARALLEL_MIN + 1));
         sort_both(&mut reference, &mut current);
         assert!(reference.is_sorted() && current.is_sorted());
-        assert_eq!(current.len(), PARALLEL_SORT + 1);
+        assert_eq!(current.len(), PARALLEL_MIN + 1);
     }
 }

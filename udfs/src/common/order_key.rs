@@ -38,22 +38,41 @@ pub(crate) fn bucket_counts(values: &[f64], bucket: impl Fn(f64) -> usize) -> Ve
 /// Marks a bucket that [`gather_buckets`] leaves out.
 pub(crate) const LEFT_OUT: u32 = u32::MAX;
 
-/// The values of the chosen buckets, one vector per choice: `slot[bucket]` is the bucket's
-/// place among the chosen ones (or [`LEFT_OUT`]), `sizes[place]` how many values it will hold.
-pub(crate) fn gather_buckets(
-    values: &[f64],
+/// The `slot` table of [`gather_buckets`] for the chosen `buckets`, in their order.
+pub(crate) fn bucket_slots(buckets: &[usize]) -> Vec<u32> {
+    let mut slot = vec![LEFT_OUT; BUCKETS];
+    for (place, &bucket) in buckets.iter().enumerate() {
+        slot[bucket] = place as u32;
+    }
+    slot
+}
+
+/// The values (given in pieces) of the chosen buckets, one vector per choice: `slot[bucket]` is
+/// the bucket's place among the chosen ones (or [`LEFT_OUT`]), `sizes[place]` how many values it
+/// will hold.
+pub(crate) fn gather_buckets<'v>(
+    pieces: impl IntoIterator<Item = &'v [f64]>,
     bucket: impl Fn(f64) -> usize,
     slot: &[u32],
     sizes: &[usize],
 ) -> Vec<Vec<f64>> {
     let mut gathered: Vec<Vec<f64>> = sizes.iter().map(|&size| Vec::with_capacity(size)).collect();
-    for &value in values {
-        let place = slot[bucket(value)];
-        if place != LEFT_OUT {
-            gathered[place as usize].push(value);
+    for piece in pieces {
+        for &value in piece {
+            let place = slot[bucket(value)];
+            if place != LEFT_OUT {
+                gathered[place as usize].push(value);
+            }
         }
     }
     gathered
+}
+
+/// The lowest and the highest value whose key lies in `bucket` (of the top [`BUCKET_BITS`]).
+pub(crate) fn bucket_bounds(bucket: usize) -> (f64, f64) {
+    let span = 1u64 << (64 - BUCKET_BITS);
+    let low = bucket as u64 * span;
+    (from_order_key(low), from_order_key(low + (span - 1)))
 }
 
 /// The value whose key is `key`.

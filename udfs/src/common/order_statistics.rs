@@ -1,13 +1,13 @@
 //! Exact order statistics (the k-th smallest values) of a large sample without sorting it.
 //!
 //! Quantile bin edges need about twenty order statistics of the reference sample. Selecting them
-//! one by one costs several passes over the data each; instead one pass counts the values per
-//! bucket of their top 16 key bits (`order_key::order_key`, whose order is the values' order),
-//! which tells the bucket of every wanted rank and the rank's place inside it. A second pass
-//! gathers only the values of those buckets, and a selection inside each bucket gives the exact
-//! value.
+//! one by one costs several passes over the data each; instead the counts of the values per
+//! bucket of their top 16 key bits (`order_key::order_key`, whose order is the values' order;
+//! `sample::Counted`) tell the bucket of every wanted rank and the rank's place inside it. One
+//! pass gathers only the values of those buckets, and a selection inside each bucket gives the
+//! exact value.
 
-use super::order_key::{BUCKETS, LEFT_OUT, bucket_counts, gather_buckets, key_bucket};
+use super::sample::{Counted, Gathered};
 
 /// Below this size plain selection is as fast.
 const SMALL: usize = 200_000;
@@ -18,51 +18,38 @@ pub(crate) fn order_statistics(values: &mut [f64], ranks: &[usize]) -> Vec<f64> 
     if values.len() < SMALL || values.len() > u32::MAX as usize {
         return by_selection(values, ranks);
     }
-    let counts = bucket_counts(values, key_bucket);
-    // The wanted buckets in order, each with how many values lie below it; `slot` maps a bucket
-    // to its place in that list.
-    let mut slot = vec![LEFT_OUT; BUCKETS];
-    let mut wanted: Vec<(usize, usize)> = Vec::new();
-    let mut rank_slots: Vec<usize> = Vec::with_capacity(ranks.len());
+    counted_order_statistics(&Counted::of_slice(values), ranks).0
+}
+
+/// The same for a counted sample, with the buckets that hold the ranks (each whole) gathered.
+pub(crate) fn counted_order_statistics(sample: &Counted, ranks: &[usize]) -> (Vec<f64>, Gathered) {
+    // The wanted buckets in order, and for each rank its bucket and its rank inside the bucket.
+    let mut wanted: Vec<usize> = Vec::new();
+    let mut located: Vec<(usize, usize)> = Vec::with_capacity(ranks.len());
     let mut below = 0usize;
     let mut next_rank = ranks.iter().peekable();
-    for (bucket, &count) in counts.iter().enumerate() {
+    for (bucket, &count) in sample.counts.iter().enumerate() {
         let above = below + count as usize;
         while let Some(&&rank) = next_rank.peek() {
             if rank >= above {
                 break;
             }
-            if slot[bucket] == LEFT_OUT {
-                slot[bucket] = wanted.len() as u32;
-                wanted.push((bucket, below));
+            if wanted.last() != Some(&bucket) {
+                wanted.push(bucket);
             }
-            rank_slots.push(slot[bucket] as usize);
+            located.push((bucket, rank - below));
             next_rank.next();
         }
         below = above;
     }
-    let sizes: Vec<usize> = wanted
-        .iter()
-        .map(|&(bucket, _)| counts[bucket] as usize)
-        .collect();
-    let mut gathered = gather_buckets(values, key_bucket, &slot, &sizes);
+    let mut gathered = sample.gather(&wanted);
     let mut results = Vec::with_capacity(ranks.len());
-    let mut start = 0;
-    while start < ranks.len() {
-        let index = rank_slots[start];
-        let end = start
-            + rank_slots[start..]
-                .iter()
-                .take_while(|&&s| s == index)
-                .count();
-        let local: Vec<usize> = ranks[start..end]
-            .iter()
-            .map(|rank| rank - wanted[index].1)
-            .collect();
-        results.extend(by_selection(&mut gathered[index], &local));
-        start = end;
+    for run in located.chunk_by(|a, b| a.0 == b.0) {
+        let place = gathered.slot[run[0].0] as usize;
+        let local: Vec<usize> = run.iter().map(|&(_, rank)| rank).collect();
+        results.extend(by_selection(&mut gathered.values[place], &local));
     }
-    results
+    (results, gathered)
 }
 
 /// One selection per rank, each on the part of the slice above the previous rank.

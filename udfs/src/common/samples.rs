@@ -1,26 +1,28 @@
 //! The state that keeps both samples of a two-sample aggregate in memory.
 //!
 //! KS, Wasserstein, quantile binning and ranking metrics need every value, so the state is the
-//! two samples themselves: a `List<Float64>` per sample, which DataFusion concatenates when it
-//! merges partial aggregates from several partitions.
+//! two samples themselves (`sample::Sample`, which holds whole input batches without copying
+//! them): as a partial state, a `List<Float64>` per sample, which DataFusion concatenates when
+//! it merges partial aggregates from several partitions.
 
-use std::mem::size_of;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListArray};
-use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::buffer::{OffsetBuffer, ScalarBuffer};
+use datafusion::arrow::compute::{filter, not};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{Result, ScalarValue, internal_err};
 
 use super::arguments::float_column;
 use super::group_states::{GroupState, selected};
+use super::sample::Sample;
 use crate::error::{invalid_argument, non_finite};
 
 /// The reference (flag true) and current (flag false) values of one group, NULLs dropped.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Samples {
-    pub reference: Vec<f64>,
-    pub current: Vec<f64>,
+    pub reference: Sample,
+    pub current: Sample,
 }
 
 /// A statistic of two samples. `evaluate` may reorder the samples (most sort them).
@@ -96,6 +98,13 @@ fn for_each_pair(
 }
 
 impl Samples {
+    pub(crate) fn new(reference: Vec<f64>, current: Vec<f64>) -> Self {
+        Self {
+            reference: reference.into(),
+            current: current.into(),
+        }
+    }
+
     fn push(&mut self, value: f64, is_reference: bool) {
         if is_reference {
             self.reference.push(value);
@@ -105,24 +114,29 @@ impl Samples {
     }
 }
 
-fn list_of(rows: impl Iterator<Item = Vec<f64>>) -> ArrayRef {
-    let mut rows: Vec<Vec<f64>> = rows.collect();
-    let offsets = OffsetBuffer::from_lengths(rows.iter().map(Vec::len));
-    // One group (an aggregate without GROUP BY) hands its sample over without a copy.
-    let values = if rows.len() == 1 {
-        rows.pop().unwrap_or_default()
+/// One `List<Float64>` row per sample; one sample (an aggregate without GROUP BY) is handed over
+/// without a copy when it is held in one piece.
+fn list_of(samples: Vec<Sample>) -> ArrayRef {
+    let offsets = OffsetBuffer::from_lengths(samples.iter().map(Sample::len));
+    let values = if samples.len() == 1 {
+        samples
+            .into_iter()
+            .map(Sample::into_buffer)
+            .next()
+            .unwrap_or_default()
     } else {
-        let mut values = Vec::with_capacity(rows.iter().map(Vec::len).sum());
-        for row in &rows {
-            values.extend_from_slice(row);
+        let mut values = Vec::with_capacity(offsets.last().map_or(0, |&end| end as usize));
+        for sample in &samples {
+            for piece in sample.pieces() {
+                values.extend_from_slice(piece);
+            }
         }
-        values
+        ScalarBuffer::from(values)
     };
-    let values = Float64Array::from(values);
     Arc::new(ListArray::new(
         Arc::new(Field::new_list_field(DataType::Float64, true)),
         offsets,
-        Arc::new(values),
+        Arc::new(Float64Array::new(values, None)),
         None,
     ))
 }
@@ -132,11 +146,12 @@ fn lists_state(groups: Vec<Samples>) -> Vec<ArrayRef> {
         .into_iter()
         .map(|samples| (samples.reference, samples.current))
         .unzip();
-    vec![list_of(reference.into_iter()), list_of(current.into_iter())]
+    vec![list_of(reference), list_of(current)]
 }
 
 /// Appends the partial samples in `states` (as produced by `lists_state`) to their groups.
 fn merge_lists(
+    function: &str,
     states: &[ArrayRef],
     target: impl Fn(usize) -> usize,
     groups: &mut [Samples],
@@ -155,9 +170,9 @@ fn merge_lists(
                 let values = list.value(row);
                 let values = values.as_primitive::<Float64Type>();
                 if values.null_count() == 0 {
-                    sample.extend_from_slice(values.values());
+                    sample.append(function, values.values().clone())?;
                 } else {
-                    sample.extend(values.iter().flatten());
+                    values.iter().flatten().for_each(|value| sample.push(value));
                 }
             }
         }
@@ -180,36 +195,41 @@ impl GroupState for Samples {
         })
     }
 
-    /// A batch whose rows all belong to one sample (how `... UNION ALL ...` of a reference and a
-    /// current table arrives) is appended whole.
+    /// Without NULLs a batch is split into its two samples whole (a batch of one sample, how
+    /// `... UNION ALL ...` of a reference and a current table arrives, is held without a copy).
     fn fold_all(function: &str, values: &[ArrayRef], group: &mut Self) -> Result<()> {
         let numbers = float_column(function, &values[0])?;
         let flags = binary_flags(function, &values[1])?;
-        if numbers.null_count() == 0 && flags.null_count() == 0 {
-            let in_reference = flags.true_count();
-            if in_reference == 0 || in_reference == flags.len() {
-                let numbers = numbers.values();
-                if let Some(&bad) = numbers.iter().find(|value| !value.is_finite()) {
-                    return Err(non_finite(function, bad));
-                }
-                let sample = if in_reference == 0 {
-                    &mut group.current
-                } else {
-                    &mut group.reference
-                };
-                sample.extend_from_slice(numbers);
-                return Ok(());
-            }
+        if numbers.null_count() > 0 || flags.null_count() > 0 {
+            return Self::fold_rows(function, values, None, std::slice::from_mut(group), |_| 0);
         }
-        Self::fold_rows(function, values, None, std::slice::from_mut(group), |_| 0)
+        let in_reference = flags.true_count();
+        if in_reference == flags.len() {
+            return group.reference.append(function, numbers.values().clone());
+        }
+        if in_reference == 0 {
+            return group.current.append(function, numbers.values().clone());
+        }
+        for (sample, mask) in [
+            (&mut group.reference, flags.clone()),
+            (&mut group.current, not(&flags)?),
+        ] {
+            let part = filter(numbers, &mask)?;
+            sample.append(
+                function,
+                part.as_primitive::<Float64Type>().values().clone(),
+            )?;
+        }
+        Ok(())
     }
 
     fn merge_states(
+        function: &str,
         states: &[ArrayRef],
         groups: &mut [Self],
         group_of: impl Fn(usize) -> usize,
     ) -> Result<()> {
-        merge_lists(states, group_of, groups)
+        merge_lists(function, states, group_of, groups)
     }
 
     fn into_state(groups: Vec<Self>) -> Vec<ArrayRef> {
@@ -221,7 +241,7 @@ impl GroupState for Samples {
     }
 
     fn bytes(&self) -> usize {
-        (self.reference.capacity() + self.current.capacity()) * size_of::<f64>()
+        self.reference.bytes() + self.current.bytes()
     }
 }
 
@@ -242,8 +262,8 @@ mod tests {
         Samples::fold_all("t", &batch(vec![1.0, 2.0], vec![true, true]), &mut samples).unwrap();
         Samples::fold_all("t", &batch(vec![3.0], vec![false]), &mut samples).unwrap();
         Samples::fold_all("t", &batch(vec![4.0, 5.0], vec![false, true]), &mut samples).unwrap();
-        assert_eq!(samples.reference, [1.0, 2.0, 5.0]);
-        assert_eq!(samples.current, [3.0, 4.0]);
+        assert_eq!(*samples.reference.values_mut(), [1.0, 2.0, 5.0]);
+        assert_eq!(*samples.current.values_mut(), [3.0, 4.0]);
     }
 
     #[test]

@@ -49,10 +49,10 @@ mod tests {
 
     #[test]
     fn documented_example() {
-        let mut samples = Samples {
-            reference: (1..=10).map(f64::from).collect(),
-            current: vec![1.0, 1.0, 2.0, 2.0, 3.0, 8.0, 9.0, 10.0, 10.0, 10.0],
-        };
+        let mut samples = Samples::new(
+            (1..=10).map(f64::from).collect(),
+            vec![1.0, 1.0, 2.0, 2.0, 3.0, 8.0, 9.0, 10.0, 10.0, 10.0],
+        );
         let spec = BinSpec {
             bins: 5,
             binning: Binning::Quantile,
@@ -69,10 +69,7 @@ mod tests {
 
     #[test]
     fn identical_samples_have_zero_psi() {
-        let mut samples = Samples {
-            reference: vec![1.0, 2.0, 3.0, 4.0],
-            current: vec![4.0, 3.0, 2.0, 1.0],
-        };
+        let mut samples = Samples::new(vec![1.0, 2.0, 3.0, 4.0], vec![4.0, 3.0, 2.0, 1.0]);
         let spec = BinSpec {
             bins: 10,
             binning: Binning::Quantile,

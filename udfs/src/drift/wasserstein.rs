@@ -59,8 +59,8 @@ struct Wasserstein;
 impl SampleStatistic for Wasserstein {
     fn evaluate(&self, samples: &mut Samples) -> Result<ScalarValue> {
         Ok(ScalarValue::Float64(wasserstein_distance(
-            &mut samples.reference,
-            &mut samples.current,
+            samples.reference.values_mut(),
+            samples.current.values_mut(),
         )))
     }
 }

@@ -29,10 +29,7 @@ mod tests {
     #[test]
     fn is_two_auc_minus_one() {
         // AUC 0.875 (see roc_curve) → 0.75
-        let mut samples = Samples {
-            reference: vec![0.5, 0.9],
-            current: vec![0.5, 0.1],
-        };
+        let mut samples = Samples::new(vec![0.5, 0.9], vec![0.5, 0.1]);
         assert_eq!(Gini::metric(&mut samples), Some(0.75));
     }
 }

@@ -19,7 +19,7 @@ impl RankingMetric for KsScore {
             return None;
         }
         Some(
-            roc_points(&mut samples.reference, &mut samples.current)
+            roc_points(samples.reference.values_mut(), samples.current.values_mut())
                 .into_iter()
                 .map(|(tp, fp)| tp / positives - fp / negatives)
                 .fold(0.0, f64::max),
@@ -40,10 +40,7 @@ mod tests {
     fn hand_computed() {
         // scores 0.9 (pos), 0.8 (neg), 0.7 (pos), 0.1 (neg): at 0.7, TPR 1 − FPR 0.5 = 0.5;
         // at 0.9, TPR 0.5 − FPR 0 = 0.5
-        let mut samples = Samples {
-            reference: vec![0.9, 0.7],
-            current: vec![0.8, 0.1],
-        };
+        let mut samples = Samples::new(vec![0.9, 0.7], vec![0.8, 0.1]);
         assert_eq!(KsScore::metric(&mut samples), Some(0.5));
     }
 }

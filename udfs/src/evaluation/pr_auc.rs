@@ -21,7 +21,7 @@ impl RankingMetric for AveragePrecision {
         }
         let mut previous_recall = 0.0;
         let mut sum = 0.0;
-        for (tp, fp) in roc_points(&mut samples.reference, &mut samples.current) {
+        for (tp, fp) in roc_points(samples.reference.values_mut(), samples.current.values_mut()) {
             let recall = tp / positives;
             sum += (recall - previous_recall) * (tp / (tp + fp));
             previous_recall = recall;
@@ -43,10 +43,7 @@ mod tests {
     fn hand_computed() {
         // sklearn.metrics.average_precision_score([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1])
         // = 0.5·1 + 0.5·(2/3)
-        let mut samples = Samples {
-            reference: vec![0.9, 0.7],
-            current: vec![0.8, 0.1],
-        };
+        let mut samples = Samples::new(vec![0.9, 0.7], vec![0.8, 0.1]);
         let expected = 0.5 + 0.5 * 2.0 / 3.0;
         let ap = AveragePrecision::metric(&mut samples).expect("has positives");
         assert!((ap - expected).abs() < 1e-15);

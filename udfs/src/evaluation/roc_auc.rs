@@ -28,15 +28,9 @@ mod tests {
 
     #[test]
     fn perfect_and_reversed_rankings() {
-        let mut perfect = Samples {
-            reference: vec![0.9, 0.8],
-            current: vec![0.1, 0.2],
-        };
+        let mut perfect = Samples::new(vec![0.9, 0.8], vec![0.1, 0.2]);
         assert_eq!(RocAuc::metric(&mut perfect), Some(1.0));
-        let mut reversed = Samples {
-            reference: vec![0.1],
-            current: vec![0.9],
-        };
+        let mut reversed = Samples::new(vec![0.1], vec![0.9]);
         assert_eq!(RocAuc::metric(&mut reversed), Some(0.0));
     }
 }

@@ -50,7 +50,7 @@ pub(crate) fn roc_auc_of(samples: &mut Samples) -> Option<f64> {
     }
     let mut area = 0.0;
     let mut previous = (0.0, 0.0);
-    for (tp, fp) in roc_points(&mut samples.reference, &mut samples.current) {
+    for (tp, fp) in roc_points(samples.reference.values_mut(), samples.current.values_mut()) {
         area += (fp - previous.1) * (tp + previous.0) / 2.0;
         previous = (tp, fp);
     }
@@ -123,19 +123,13 @@ mod tests {
     #[test]
     fn ties_between_classes_count_half() {
         // sklearn.metrics.roc_auc_score([1, 0, 1, 0], [0.5, 0.5, 0.9, 0.1]) == 0.875
-        let mut samples = Samples {
-            reference: vec![0.5, 0.9],
-            current: vec![0.5, 0.1],
-        };
+        let mut samples = Samples::new(vec![0.5, 0.9], vec![0.5, 0.1]);
         assert_eq!(roc_auc_of(&mut samples), Some(0.875));
     }
 
     #[test]
     fn one_class_has_no_auc() {
-        let mut samples = Samples {
-            reference: vec![0.5],
-            current: vec![],
-        };
+        let mut samples = Samples::new(vec![0.5], vec![]);
         assert_eq!(roc_auc_of(&mut samples), None);
     }
 }

@@ -105,10 +105,10 @@ impl ColumnInput {
     ) -> Result<Option<Self>> {
         let data_type = reference.data_type();
         let values = if is_numeric(data_type) && !matches!(data_type, DataType::Null) {
-            Values::Numeric(Samples {
-                reference: finite_values(function, name, reference)?,
-                current: finite_values(function, name, current)?,
-            })
+            Values::Numeric(Samples::new(
+                finite_values(function, name, reference)?,
+                finite_values(function, name, current)?,
+            ))
         } else if is_text(data_type) || matches!(data_type, DataType::Boolean) {
             Values::Categorical(category_counts(function, name, [reference, current])?)
         } else {
@@ -190,7 +190,12 @@ impl ColumnInput {
 /// the limit (a full sort of every column would dominate the report).
 fn has_few_distinct_values(samples: &Samples, limit: usize) -> bool {
     let mut seen: Vec<f64> = Vec::with_capacity(limit + 1);
-    for &value in samples.reference.iter().chain(&samples.current) {
+    for &value in samples
+        .reference
+        .pieces()
+        .chain(samples.current.pieces())
+        .flatten()
+    {
         if !seen.contains(&value) {
             if seen.len() == limit {
                 return false;
@@ -204,7 +209,7 @@ fn has_few_distinct_values(samples: &Samples, limit: usize) -> bool {
 fn as_categories(samples: &Samples) -> CategoryCounts {
     let mut counts = CategoryCounts::default();
     for (sample, is_reference) in [(&samples.reference, true), (&samples.current, false)] {
-        for value in sample {
+        for value in sample.pieces().flatten() {
             // + 0.0 folds −0 into 0, which compare equal as numbers.
             counts.add(&(value + 0.0).to_string(), is_reference, 1);
         }
@@ -241,8 +246,9 @@ fn measure(
             (Some(statistic), Some(p))
         }
         (Method::Wasserstein, Some(mut samples)) => {
-            let norm = population_std(&samples.reference).max(MIN_NORM);
-            let distance = wasserstein_distance(&mut samples.reference, &mut samples.current);
+            let norm = population_std(samples.reference.values_mut()).max(MIN_NORM);
+            let distance =
+                wasserstein_distance(samples.reference.values_mut(), samples.current.values_mut());
             (distance.map(|distance| distance / norm), None)
         }
         (Method::Chi2, _) => match histogram.as_ref().and_then(chi2_of_counts) {

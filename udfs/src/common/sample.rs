@@ -1,0 +1,286 @@
+//! One sample of a two-sample aggregate, as it is held: whole input batches stay in the Arrow
+//! buffers they arrived in (shared, not copied) and single rows go to a vector.
+//!
+//! A large sample also keeps its bucket counts (`order_key`): how many values fall in each of
+//! the 65536 buckets of their top 16 key bits. They are taken while each batch is in cache, and
+//! they double as the check that every value is finite. Ranks and CDFs can be read off the
+//! counts, so the statistics only look at the values of the few buckets they need
+//! ([`Counted::gather`]) instead of sorting or copying whole samples.
+
+use std::borrow::Cow;
+use std::mem::size_of;
+
+use datafusion::arrow::buffer::ScalarBuffer;
+use datafusion::common::Result;
+
+use super::order_key::{
+    BUCKETS, LEFT_OUT, bucket_counts, bucket_slots, gather_buckets, key_bucket,
+};
+use crate::error::non_finite;
+
+/// A batch at least this long starts the bucket counts of an empty sample. Smaller samples are
+/// cheaper to sort or select in than to count into 65536 buckets, and the groups of a GROUP BY
+/// (which arrive row by row) never pay for a table each.
+const COUNT_FROM: usize = 8192;
+/// Shorter pieces are copied rather than held, so that a state does not keep thousands of
+/// references to small buffers.
+const HOLD_FROM: usize = 1024;
+/// Samples at least this large are worth counting at evaluation when they were not counted
+/// as they arrived.
+const WORTH_COUNTING: usize = 100_000;
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Sample {
+    parts: Vec<ScalarBuffer<f64>>,
+    values: Vec<f64>,
+    /// The bucket counts of every value in `parts` and `values`, once taken.
+    counts: Option<Vec<u32>>,
+}
+
+impl From<Vec<f64>> for Sample {
+    fn from(values: Vec<f64>) -> Self {
+        Self {
+            values,
+            ..Self::default()
+        }
+    }
+}
+
+/// The buckets of NaN and ±∞: the lowest and highest 16 (every key with all exponent bits set).
+fn non_finite_count(counts: &[u32]) -> u64 {
+    counts[..16]
+        .iter()
+        .chain(&counts[BUCKETS - 16..])
+        .map(|&count| u64::from(count))
+        .sum()
+}
+
+fn first_non_finite(values: &[f64]) -> Option<f64> {
+    values.iter().copied().find(|value| !value.is_finite())
+}
+
+impl Sample {
+    pub(crate) fn len(&self) -> usize {
+        self.values.len() + self.parts.iter().map(ScalarBuffer::len).sum::<usize>()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.values.is_empty() && self.parts.is_empty()
+    }
+
+    /// Adds one value the caller has checked to be finite.
+    pub(crate) fn push(&mut self, value: f64) {
+        self.values.push(value);
+        if let Some(counts) = &mut self.counts {
+            counts[key_bucket(value)] += 1;
+        }
+    }
+
+    /// Adds a piece of values, held without a copy when it is long; a non-finite value is an
+    /// error of `function`.
+    pub(crate) fn append(&mut self, function: &str, piece: ScalarBuffer<f64>) -> Result<()> {
+        if piece.is_empty() {
+            return Ok(());
+        }
+        if self.counts.is_none() && self.is_empty() && piece.len() >= COUNT_FROM {
+            self.counts = Some(vec![0; BUCKETS]);
+        }
+        let bad = match &mut self.counts {
+            Some(counts) => {
+                for &value in piece.iter() {
+                    counts[key_bucket(value)] += 1;
+                }
+                if non_finite_count(counts) > 0 {
+                    first_non_finite(&piece)
+                } else {
+                    None
+                }
+            }
+            None => first_non_finite(&piece),
+        };
+        if let Some(bad) = bad {
+            return Err(non_finite(function, bad));
+        }
+        if piece.len() >= HOLD_FROM {
+            self.parts.push(piece);
+        } else {
+            self.values.extend_from_slice(&piece);
+        }
+        Ok(())
+    }
+
+    /// Every value, piece by piece.
+    pub(crate) fn pieces(&self) -> impl Iterator<Item = &[f64]> {
+        self.parts
+            .iter()
+            .map(|part| &part[..])
+            .chain(std::iter::once(&self.values[..]))
+    }
+
+    /// Every value in one vector (copying the held pieces into it, once), for statistics that
+    /// sort or reorder.
+    pub(crate) fn values_mut(&mut self) -> &mut Vec<f64> {
+        if !self.parts.is_empty() {
+            let mut values = Vec::with_capacity(self.len());
+            for part in self.parts.drain(..) {
+                values.extend_from_slice(&part);
+            }
+            values.append(&mut self.values);
+            self.values = values;
+        }
+        &mut self.values
+    }
+
+    /// Whether the counted methods pay: the counts are there, or the sample is large.
+    pub(crate) fn worth_counting(&self) -> bool {
+        self.counts.is_some() || self.len() >= WORTH_COUNTING
+    }
+
+    /// The sample with its bucket counts, counting now if they were not taken on arrival.
+    pub(crate) fn counted(&mut self) -> Counted<'_> {
+        if self.counts.is_none() {
+            let mut counts = vec![0; BUCKETS];
+            for piece in self.pieces() {
+                for &value in piece {
+                    counts[key_bucket(value)] += 1;
+                }
+            }
+            self.counts = Some(counts);
+        }
+        Counted {
+            pieces: self.pieces().collect(),
+            counts: Cow::Borrowed(self.counts.as_deref().unwrap_or_default()),
+        }
+    }
+
+    /// The values as one buffer: the held piece itself when there is just one.
+    pub(crate) fn into_buffer(mut self) -> ScalarBuffer<f64> {
+        if self.values.is_empty()
+            && self.parts.len() == 1
+            && let Some(part) = self.parts.pop()
+        {
+            return part;
+        }
+        ScalarBuffer::from(std::mem::take(self.values_mut()))
+    }
+
+    /// Bytes held, the shared input buffers included.
+    pub(crate) fn bytes(&self) -> usize {
+        let held: usize = self.parts.iter().map(ScalarBuffer::len).sum();
+        (held + self.values.capacity()) * size_of::<f64>()
+            + self
+                .counts
+                .as_ref()
+                .map_or(0, |counts| counts.len() * size_of::<u32>())
+    }
+}
+
+/// A sample's values in the pieces they are held in, with their bucket counts.
+pub(crate) struct Counted<'a> {
+    pub pieces: Vec<&'a [f64]>,
+    pub counts: Cow<'a, [u32]>,
+}
+
+/// The values of some buckets of a sample: `slot[bucket]` is the bucket's place in `values`, or
+/// [`LEFT_OUT`].
+pub(crate) struct Gathered {
+    pub slot: Vec<u32>,
+    pub values: Vec<Vec<f64>>,
+}
+
+impl Gathered {
+    pub(crate) fn of(&self, bucket: usize) -> Option<&[f64]> {
+        match self.slot[bucket] {
+            LEFT_OUT => None,
+            place => Some(&self.values[place as usize]),
+        }
+    }
+}
+
+impl<'a> Counted<'a> {
+    /// A plain slice (at most `u32::MAX` values), counted now.
+    pub(crate) fn of_slice(values: &'a [f64]) -> Self {
+        Self {
+            pieces: vec![values],
+            counts: Cow::Owned(bucket_counts(values, key_bucket)),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.pieces.iter().map(|piece| piece.len()).sum()
+    }
+
+    /// The values of `buckets` (ascending, distinct), in one pass over the sample.
+    pub(crate) fn gather(&self, buckets: &[usize]) -> Gathered {
+        let slot = bucket_slots(buckets);
+        let sizes: Vec<usize> = buckets
+            .iter()
+            .map(|&bucket| self.counts[bucket] as usize)
+            .collect();
+        let values = if buckets.is_empty() {
+            Vec::new()
+        } else {
+            gather_buckets(self.pieces.iter().copied(), key_bucket, &slot, &sizes)
+        };
+        Gathered { slot, values }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buffer(values: Vec<f64>) -> ScalarBuffer<f64> {
+        ScalarBuffer::from(values)
+    }
+
+    #[test]
+    fn large_pieces_are_held_and_counted_small_ones_copied() {
+        let mut sample = Sample::default();
+        sample
+            .append("t", buffer((0..COUNT_FROM).map(|i| i as f64).collect()))
+            .unwrap();
+        sample.append("t", buffer(vec![-1.0, -2.0])).unwrap();
+        sample.push(0.5);
+        assert_eq!((sample.parts.len(), sample.values.len()), (1, 3));
+        assert_eq!(sample.len(), COUNT_FROM + 3);
+        let counted = sample.counted();
+        let total: u64 = counted.counts.iter().map(|&c| u64::from(c)).sum();
+        assert_eq!(total, (COUNT_FROM + 3) as u64);
+        assert_eq!(counted.counts[key_bucket(-2.0)], 1);
+        let gathered = counted.gather(&[key_bucket(-2.0), key_bucket(0.5)]);
+        assert_eq!(gathered.of(key_bucket(-2.0)), Some(&[-2.0][..]));
+        assert_eq!(gathered.of(key_bucket(1e10)), None);
+        let mut values = sample.values_mut().clone();
+        values.sort_by(f64::total_cmp);
+        assert_eq!(values[..3], [-2.0, -1.0, 0.0]);
+    }
+
+    #[test]
+    fn a_non_finite_value_is_an_error_counted_or_not() {
+        for length in [3, COUNT_FROM] {
+            for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -f64::NAN] {
+                let mut values = vec![1.0; length];
+                values[length / 2] = bad;
+                let error = Sample::default()
+                    .append("psi", buffer(values))
+                    .expect_err("non-finite values are refused");
+                assert!(error.to_string().contains("psi"), "{error}");
+            }
+        }
+        let mut extremes = Sample::default();
+        let edge = [f64::MAX, -f64::MAX, f64::MIN_POSITIVE, -0.0];
+        let values: Vec<f64> = edge.iter().copied().cycle().take(COUNT_FROM).collect();
+        extremes
+            .append("psi", buffer(values))
+            .expect("the largest finite values are accepted");
+    }
+
+    #[test]
+    fn one_held_piece_is_handed_over_without_a_copy() {
+        let piece = buffer(vec![3.0; HOLD_FROM]);
+        let mut sample = Sample::default();
+        sample.append("t", piece.clone()).unwrap();
+        assert_eq!(sample.into_buffer().as_ptr(), piece.as_ptr());
+    }
+}
