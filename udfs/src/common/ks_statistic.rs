@@ -36,10 +36,9 @@ pub(crate) fn ks_statistic(reference: &mut Sample, current: &mut Sample) -> f64 
     let mut best = 0.0;
     let (buckets, belows) =
         candidate_buckets(&reference.counts, &current.counts, (0, 0), &gap, &mut best);
-    let (reference, current) = both(
-        large_pair(n, m),
-        || reference.gather(&buckets).values,
-        || current.gather(&buckets).values,
+    let (reference, current) = (
+        reference.gather(&buckets).values,
+        current.gather(&buckets).values,
     );
     for ((mut reference, mut current), below) in reference.into_iter().zip(current).zip(belows) {
         widest_gap(&mut reference, &mut current, below, 1, &gap, &mut best);
@@ -108,8 +107,8 @@ fn widest_gap(
             .map(|&bucket| counts[bucket] as usize)
             .collect()
     };
-    let reference_parts = gather_buckets([&*reference], bucket, &slot, &sizes(&in_reference));
-    let current_parts = gather_buckets([&*current], bucket, &slot, &sizes(&in_current));
+    let reference_parts = gather_buckets(&[&*reference], bucket, &slot, &sizes(&in_reference));
+    let current_parts = gather_buckets(&[&*current], bucket, &slot, &sizes(&in_current));
     for ((mut reference, mut current), below) in
         reference_parts.into_iter().zip(current_parts).zip(belows)
     {

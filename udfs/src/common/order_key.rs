@@ -2,6 +2,8 @@
 //! bits of a key name a bucket of values: the radix buckets of `order_statistics` and
 //! `bin_counts`.
 
+use super::both;
+
 /// The value's bits, reordered: negative values have all bits flipped, non-negative ones the
 /// sign bit set.
 #[inline]
@@ -47,25 +49,79 @@ pub(crate) fn bucket_slots(buckets: &[usize]) -> Vec<u32> {
     slot
 }
 
+/// Values per step of [`gather_into`]: the positions of one step's hits fit in L1.
+const GATHER_STEP: usize = 2048;
+/// From this many values on, [`gather_buckets`] splits the work over two threads.
+const PARALLEL_GATHER: usize = 1 << 20;
+
 /// The values (given in pieces) of the chosen buckets, one vector per choice: `slot[bucket]` is
 /// the bucket's place among the chosen ones (or [`LEFT_OUT`]), `sizes[place]` how many values it
 /// will hold.
-pub(crate) fn gather_buckets<'v>(
-    pieces: impl IntoIterator<Item = &'v [f64]>,
-    bucket: impl Fn(f64) -> usize,
+pub(crate) fn gather_buckets(
+    pieces: &[&[f64]],
+    bucket: impl Fn(f64) -> usize + Sync,
     slot: &[u32],
     sizes: &[usize],
 ) -> Vec<Vec<f64>> {
-    let mut gathered: Vec<Vec<f64>> = sizes.iter().map(|&size| Vec::with_capacity(size)).collect();
-    for piece in pieces {
-        for &value in piece {
-            let place = slot[bucket(value)];
-            if place != LEFT_OUT {
-                gathered[place as usize].push(value);
-            }
+    let total: usize = pieces.iter().map(|piece| piece.len()).sum();
+    if total < PARALLEL_GATHER {
+        let mut gathered: Vec<Vec<f64>> =
+            sizes.iter().map(|&size| Vec::with_capacity(size)).collect();
+        for piece in pieces {
+            gather_into(piece, &bucket, slot, &mut gathered);
+        }
+        return gathered;
+    }
+    // Each thread takes half of the values; the halves' vectors are joined per bucket.
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    let mut seen = 0;
+    for &piece in pieces {
+        let split = (total / 2).saturating_sub(seen).min(piece.len());
+        first.push(&piece[..split]);
+        second.push(&piece[split..]);
+        seen += piece.len();
+    }
+    let half = |pieces: &[&[f64]]| {
+        let mut gathered: Vec<Vec<f64>> = sizes.iter().map(|_| Vec::new()).collect();
+        for piece in pieces {
+            gather_into(piece, &bucket, slot, &mut gathered);
+        }
+        gathered
+    };
+    let (first, second) = both(true, || half(&first), || half(&second));
+    first
+        .into_iter()
+        .zip(second)
+        .zip(sizes)
+        .map(|((first, second), &size)| {
+            let mut joined = Vec::with_capacity(size);
+            joined.extend_from_slice(&first);
+            joined.extend_from_slice(&second);
+            joined
+        })
+        .collect()
+}
+
+/// Appends the values of `piece` whose bucket has a slot to that slot's vector. The positions of
+/// the hits are listed first without branching, because hits are rare and unpredictable.
+fn gather_into(
+    piece: &[f64],
+    bucket: &impl Fn(f64) -> usize,
+    slot: &[u32],
+    gathered: &mut [Vec<f64>],
+) {
+    let mut hits = [0u16; GATHER_STEP];
+    for step in piece.chunks(GATHER_STEP) {
+        let mut found = 0;
+        for (position, &value) in step.iter().enumerate() {
+            hits[found] = position as u16;
+            found += usize::from(slot[bucket(value)] != LEFT_OUT);
+        }
+        for &position in &hits[..found] {
+            let value = step[usize::from(position)];
+            gathered[slot[bucket(value)] as usize].push(value);
         }
     }
-    gathered
 }
 
 /// The lowest and the highest value whose key lies in `bucket` (of the top [`BUCKET_BITS`]).

@@ -101,11 +101,7 @@ impl Sample {
         if let Some(bad) = bad {
             return Err(non_finite(function, bad));
         }
-        if piece.len() >= HOLD_FROM {
-            self.parts.push(piece);
-        } else {
-            self.values.extend_from_slice(&piece);
-        }
+        self.hold(piece);
         Ok(())
     }
 
@@ -153,15 +149,45 @@ impl Sample {
         }
     }
 
-    /// The values as one buffer: the held piece itself when there is just one.
-    pub(crate) fn into_buffer(mut self) -> ScalarBuffer<f64> {
+    /// Adds a piece of a partial state, whose bucket counts `counts` come with it; they are
+    /// added to this sample's when it has its own (or is empty), else the piece is counted as
+    /// any other.
+    pub(crate) fn append_counted(&mut self, piece: ScalarBuffer<f64>, counts: &[u32]) {
+        let empty = self.is_empty();
+        match &mut self.counts {
+            Some(own) => own
+                .iter_mut()
+                .zip(counts)
+                .for_each(|(own, add)| *own += add),
+            None if empty => self.counts = Some(counts.to_vec()),
+            // Without counts of its own the sample cannot use the piece's either.
+            None => {}
+        }
+        self.hold(piece);
+    }
+
+    fn hold(&mut self, piece: ScalarBuffer<f64>) {
+        if piece.len() >= HOLD_FROM {
+            self.parts.push(piece);
+        } else {
+            self.values.extend_from_slice(&piece);
+        }
+    }
+
+    /// The values as one buffer (the held piece itself when there is just one) and the bucket
+    /// counts, if taken.
+    pub(crate) fn into_parts(mut self) -> (ScalarBuffer<f64>, Option<Vec<u32>>) {
+        let counts = self.counts.take();
         if self.values.is_empty()
             && self.parts.len() == 1
             && let Some(part) = self.parts.pop()
         {
-            return part;
+            return (part, counts);
         }
-        ScalarBuffer::from(std::mem::take(self.values_mut()))
+        (
+            ScalarBuffer::from(std::mem::take(self.values_mut())),
+            counts,
+        )
     }
 
     /// Bytes held, the shared input buffers included.
@@ -220,7 +246,7 @@ impl<'a> Counted<'a> {
         let values = if buckets.is_empty() {
             Vec::new()
         } else {
-            gather_buckets(self.pieces.iter().copied(), key_bucket, &slot, &sizes)
+            gather_buckets(&self.pieces, key_bucket, &slot, &sizes)
         };
         Gathered { slot, values }
     }
@@ -281,6 +307,6 @@ mod tests {
         let piece = buffer(vec![3.0; HOLD_FROM]);
         let mut sample = Sample::default();
         sample.append("t", piece.clone()).unwrap();
-        assert_eq!(sample.into_buffer().as_ptr(), piece.as_ptr());
+        assert_eq!(sample.into_parts().0.as_ptr(), piece.as_ptr());
     }
 }

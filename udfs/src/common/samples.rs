@@ -7,14 +7,17 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListArray, UInt32Array,
+};
 use datafusion::arrow::buffer::{OffsetBuffer, ScalarBuffer};
 use datafusion::arrow::compute::{filter, not};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type, UInt32Type};
 use datafusion::common::{Result, ScalarValue, internal_err};
 
 use super::arguments::float_column;
 use super::group_states::{GroupState, selected};
+use super::order_key::BUCKETS;
 use super::sample::Sample;
 use crate::error::{invalid_argument, non_finite};
 
@@ -30,18 +33,19 @@ pub(crate) trait SampleStatistic: std::fmt::Debug + Send + Sync {
     fn evaluate(&self, samples: &mut Samples) -> Result<ScalarValue>;
 }
 
+/// Per sample its values, and its bucket counts when it has them (an empty list when not), so
+/// that merging partial states need not count again.
 pub(crate) fn sample_state_fields(name: &str) -> Vec<FieldRef> {
-    let item = Arc::new(Field::new_list_field(DataType::Float64, true));
-    ["reference", "current"]
-        .into_iter()
-        .map(|part| {
-            Arc::new(Field::new(
-                format!("{name}[{part}]"),
-                DataType::List(Arc::clone(&item)),
-                true,
-            ))
-        })
-        .collect()
+    let list = |item: DataType| DataType::List(Arc::new(Field::new_list_field(item, true)));
+    [
+        ("reference", DataType::Float64),
+        ("current", DataType::Float64),
+        ("reference buckets", DataType::UInt32),
+        ("current buckets", DataType::UInt32),
+    ]
+    .into_iter()
+    .map(|(part, item)| Arc::new(Field::new(format!("{name}[{part}]"), list(item), true)))
+    .collect()
 }
 
 /// The second argument as flags: booleans as they are, numeric labels must be 0 or 1.
@@ -115,30 +119,51 @@ impl Samples {
 }
 
 /// One `List<Float64>` row per sample; one sample (an aggregate without GROUP BY) is handed over
-/// without a copy when it is held in one piece.
-fn list_of(samples: Vec<Sample>) -> ArrayRef {
+/// without a copy when it is held in one piece. Then one `List<UInt32>` row per sample with its
+/// bucket counts, or none.
+fn lists_of(samples: Vec<Sample>) -> [ArrayRef; 2] {
     let offsets = OffsetBuffer::from_lengths(samples.iter().map(Sample::len));
-    let values = if samples.len() == 1 {
-        samples
-            .into_iter()
-            .map(Sample::into_buffer)
-            .next()
-            .unwrap_or_default()
-    } else {
-        let mut values = Vec::with_capacity(offsets.last().map_or(0, |&end| end as usize));
-        for sample in &samples {
-            for piece in sample.pieces() {
-                values.extend_from_slice(piece);
+    let single = samples.len() == 1;
+    let mut values = Vec::new();
+    let mut single_buffer = None;
+    let mut count_lengths = Vec::with_capacity(samples.len());
+    let mut counts = Vec::new();
+    for sample in samples {
+        let (held, bucket_counts) = sample.into_parts();
+        match bucket_counts {
+            Some(bucket_counts) => {
+                count_lengths.push(bucket_counts.len());
+                counts.extend_from_slice(&bucket_counts);
             }
+            None => count_lengths.push(0),
         }
-        ScalarBuffer::from(values)
+        if single {
+            single_buffer = Some(held);
+        } else {
+            values.extend_from_slice(&held);
+        }
+    }
+    let values = single_buffer.unwrap_or_else(|| ScalarBuffer::from(values));
+    let list = |item: DataType, offsets, values: ArrayRef| -> ArrayRef {
+        Arc::new(ListArray::new(
+            Arc::new(Field::new_list_field(item, true)),
+            offsets,
+            values,
+            None,
+        ))
     };
-    Arc::new(ListArray::new(
-        Arc::new(Field::new_list_field(DataType::Float64, true)),
-        offsets,
-        Arc::new(Float64Array::new(values, None)),
-        None,
-    ))
+    [
+        list(
+            DataType::Float64,
+            offsets,
+            Arc::new(Float64Array::new(values, None)),
+        ),
+        list(
+            DataType::UInt32,
+            OffsetBuffer::from_lengths(count_lengths),
+            Arc::new(UInt32Array::from(counts)),
+        ),
+    ]
 }
 
 fn lists_state(groups: Vec<Samples>) -> Vec<ArrayRef> {
@@ -146,7 +171,9 @@ fn lists_state(groups: Vec<Samples>) -> Vec<ArrayRef> {
         .into_iter()
         .map(|samples| (samples.reference, samples.current))
         .unzip();
-    vec![list_of(reference), list_of(current)]
+    let ([reference, reference_counts], [current, current_counts]) =
+        (lists_of(reference), lists_of(current));
+    vec![reference, current, reference_counts, current_counts]
 }
 
 /// Appends the partial samples in `states` (as produced by `lists_state`) to their groups.
@@ -156,24 +183,35 @@ fn merge_lists(
     target: impl Fn(usize) -> usize,
     groups: &mut [Samples],
 ) -> Result<()> {
-    let [reference, current] = states else {
-        return internal_err!("two-sample state must have two columns");
+    let [reference, current, reference_counts, current_counts] = states else {
+        return internal_err!("two-sample state must have four columns");
     };
-    let (reference, current) = (reference.as_list::<i32>(), current.as_list::<i32>());
+    let lists =
+        [reference, current, reference_counts, current_counts].map(|list| list.as_list::<i32>());
     for row in 0..reference.len() {
         let group = &mut groups[target(row)];
-        for (list, sample) in [
-            (reference, &mut group.reference),
-            (current, &mut group.current),
+        for (values, counts, sample) in [
+            (lists[0], lists[2], &mut group.reference),
+            (lists[1], lists[3], &mut group.current),
         ] {
-            if list.is_valid(row) {
-                let values = list.value(row);
-                let values = values.as_primitive::<Float64Type>();
-                if values.null_count() == 0 {
-                    sample.append(function, values.values().clone())?;
-                } else {
-                    values.iter().flatten().for_each(|value| sample.push(value));
+            if values.is_null(row) {
+                continue;
+            }
+            let values = values.value(row);
+            let values = values.as_primitive::<Float64Type>();
+            if values.null_count() > 0 {
+                values.iter().flatten().for_each(|value| sample.push(value));
+                continue;
+            }
+            let counts = counts.is_valid(row).then(|| counts.value(row));
+            match counts
+                .as_ref()
+                .map(|counts| counts.as_primitive::<UInt32Type>())
+            {
+                Some(counts) if counts.len() == BUCKETS => {
+                    sample.append_counted(values.values().clone(), counts.values())
                 }
+                _ => sample.append(function, values.values().clone())?,
             }
         }
     }
@@ -248,6 +286,7 @@ impl GroupState for Samples {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::common::sample::Counted;
 
     fn batch(values: Vec<f64>, flags: Vec<bool>) -> Vec<ArrayRef> {
         vec![
@@ -264,6 +303,34 @@ mod tests {
         Samples::fold_all("t", &batch(vec![4.0, 5.0], vec![false, true]), &mut samples).unwrap();
         assert_eq!(*samples.reference.values_mut(), [1.0, 2.0, 5.0]);
         assert_eq!(*samples.current.values_mut(), [3.0, 4.0]);
+    }
+
+    #[test]
+    fn partial_states_merge_with_their_bucket_counts() {
+        let large: Vec<f64> = (0..20_000).map(|i| f64::from(i % 977) - 300.0).collect();
+        let mut partials = Vec::new();
+        for flags in [vec![true; large.len()], vec![false; large.len()]] {
+            let mut samples = Samples::default();
+            Samples::fold_all("t", &batch(large.clone(), flags), &mut samples).unwrap();
+            // and a few rows of the other sample, which has no counts
+            let few = batch(vec![0.5, -0.5], vec![false, true]);
+            Samples::fold_all("t", &few, &mut samples).unwrap();
+            partials.push(Samples::into_state(vec![samples]));
+        }
+        let mut merged = vec![Samples::default()];
+        for state in &partials {
+            Samples::merge_states("t", state, &mut merged, |_| 0).unwrap();
+        }
+        let Samples { reference, current } = &mut merged[0];
+        for (sample, extra) in [(reference, -0.5), (current, 0.5)] {
+            let mut expected: Vec<f64> = large.iter().copied().chain([extra; 2]).collect();
+            expected.sort_by(f64::total_cmp);
+            let fresh = Counted::of_slice(&expected).counts.into_owned();
+            assert_eq!(*sample.counted().counts, fresh[..]);
+            let values = sample.values_mut();
+            values.sort_by(f64::total_cmp);
+            assert_eq!(*values, expected);
+        }
     }
 
     #[test]
