@@ -92,18 +92,6 @@ fn for_each_category(
     Ok(())
 }
 
-/// A category of at most 15 bytes as one integer: its bytes, zero-padded, and its length in the
-/// last byte, so equal keys are equal names.
-fn short_key(name: &[u8]) -> Option<u128> {
-    if name.len() > 15 {
-        return None;
-    }
-    let mut key = [0u8; 16];
-    key[..name.len()].copy_from_slice(name);
-    key[15] = name.len() as u8;
-    Some(u128::from_le_bytes(key))
-}
-
 fn counts_state(groups: Vec<CategoryCounts>) -> Vec<ArrayRef> {
     let lengths: Vec<usize> = groups.iter().map(|group| group.counts.len()).collect();
     let mut names = Vec::new();
@@ -179,41 +167,6 @@ impl GroupState for CategoryCounts {
         })
     }
 
-    /// Without NULLs a batch is counted by short keys first: a category of at most 15 bytes is
-    /// looked up as one integer (its bytes and length), and only the batch's distinct keys are
-    /// then added by name.
-    fn fold_all(function: &str, values: &[ArrayRef], group: &mut Self) -> Result<()> {
-        let Some(categories) = values[0].as_string_opt::<i32>() else {
-            return internal_err!("{function}: categories must arrive as Utf8");
-        };
-        let flags = binary_flags(function, &values[1])?;
-        if categories.null_count() > 0 || flags.null_count() > 0 {
-            return Self::fold_rows(function, values, None, std::slice::from_mut(group), |_| 0);
-        }
-        // key → (first row, [reference count, current count])
-        let mut in_batch: HashMap<u128, (usize, [u64; 2])> = HashMap::default();
-        let (offsets, bytes) = (categories.value_offsets(), categories.value_data());
-        for (row, bounds) in offsets.windows(2).enumerate() {
-            let is_reference = flags.value(row);
-            match short_key(&bytes[bounds[0] as usize..bounds[1] as usize]) {
-                Some(key) => {
-                    in_batch.entry(key).or_insert((row, [0, 0])).1[usize::from(!is_reference)] += 1
-                }
-                None => group.add(categories.value(row), is_reference, 1),
-            }
-        }
-        for (row, [in_reference, in_current]) in in_batch.into_values() {
-            let name = categories.value(row);
-            if in_reference > 0 {
-                group.add(name, true, in_reference);
-            }
-            if in_current > 0 {
-                group.add(name, false, in_current);
-            }
-        }
-        Ok(())
-    }
-
     fn merge_states(
         _function: &str,
         states: &[ArrayRef],
@@ -236,35 +189,5 @@ impl GroupState for CategoryCounts {
             .keys()
             .map(|key| key.capacity() + size_of::<String>() + size_of::<[u64; 2]>())
             .sum()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn batches_count_short_and_long_names_by_sample() {
-        let long = "a category name longer than fifteen bytes";
-        let names = ["a", "", "a\0", long, "a", "b", long, "fifteen bytes.."];
-        let flags = [true, true, false, false, false, true, true, false];
-        let values: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from(names.to_vec())),
-            Arc::new(BooleanArray::from(flags.to_vec())),
-        ];
-        let mut counts = CategoryCounts::default();
-        CategoryCounts::fold_all("t", &values, &mut counts).unwrap();
-        CategoryCounts::fold_all("t", &values, &mut counts).unwrap();
-        assert_eq!(
-            counts.sorted(),
-            vec![
-                ("", [2, 0]),
-                ("a", [2, 2]),
-                ("a\0", [0, 2]),
-                (long, [2, 2]),
-                ("b", [2, 0]),
-                ("fifteen bytes..", [0, 2]),
-            ]
-        );
     }
 }
