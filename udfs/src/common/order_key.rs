@@ -31,10 +31,15 @@ pub(crate) fn key_bucket(value: f64) -> usize {
 /// `bucket` assigns.
 pub(crate) fn bucket_counts(values: &[f64], bucket: impl Fn(f64) -> usize) -> Vec<u32> {
     let mut counts = vec![0u32; BUCKETS];
+    count_into(&mut counts, values, bucket);
+    counts
+}
+
+/// Adds `values` to the `BUCKETS` bucket counts in `counts`.
+pub(crate) fn count_into(counts: &mut [u32], values: &[f64], bucket: impl Fn(f64) -> usize) {
     for &value in values {
         counts[bucket(value)] += 1;
     }
-    counts
 }
 
 /// Marks a bucket that [`gather_buckets`] leaves out.
@@ -63,16 +68,22 @@ pub(crate) fn gather_buckets(
     slot: &[u32],
     sizes: &[usize],
 ) -> Vec<Vec<f64>> {
-    let total: usize = pieces.iter().map(|piece| piece.len()).sum();
-    if total < PARALLEL_GATHER {
-        let mut gathered: Vec<Vec<f64>> =
-            sizes.iter().map(|&size| Vec::with_capacity(size)).collect();
+    // `reserve`: size the vectors for the whole buckets, which the first half fills.
+    let gather = |pieces: &[&[f64]], reserve: bool| {
+        let mut gathered: Vec<Vec<f64>> = sizes
+            .iter()
+            .map(|&size| Vec::with_capacity(if reserve { size } else { 0 }))
+            .collect();
         for piece in pieces {
             gather_into(piece, &bucket, slot, &mut gathered);
         }
-        return gathered;
+        gathered
+    };
+    let total: usize = pieces.iter().map(|piece| piece.len()).sum();
+    if total < PARALLEL_GATHER {
+        return gather(pieces, true);
     }
-    // Each thread takes half of the values; the halves' vectors are joined per bucket.
+    // Each thread takes half of the values; the second half's vectors are appended to the first's.
     let (mut first, mut second) = (Vec::new(), Vec::new());
     let mut seen = 0;
     for &piece in pieces {
@@ -81,25 +92,11 @@ pub(crate) fn gather_buckets(
         second.push(&piece[split..]);
         seen += piece.len();
     }
-    let half = |pieces: &[&[f64]]| {
-        let mut gathered: Vec<Vec<f64>> = sizes.iter().map(|_| Vec::new()).collect();
-        for piece in pieces {
-            gather_into(piece, &bucket, slot, &mut gathered);
-        }
-        gathered
-    };
-    let (first, second) = both(true, || half(&first), || half(&second));
-    first
-        .into_iter()
-        .zip(second)
-        .zip(sizes)
-        .map(|((first, second), &size)| {
-            let mut joined = Vec::with_capacity(size);
-            joined.extend_from_slice(&first);
-            joined.extend_from_slice(&second);
-            joined
-        })
-        .collect()
+    let (mut gathered, rest) = both(true, || gather(&first, true), || gather(&second, false));
+    for (values, rest) in gathered.iter_mut().zip(rest) {
+        values.extend_from_slice(&rest);
+    }
+    gathered
 }
 
 /// Appends the values of `piece` whose bucket has a slot to that slot's vector. The positions of
@@ -144,6 +141,27 @@ pub(crate) fn from_order_key(key: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gathering_on_two_threads_keeps_every_value_of_the_chosen_buckets() {
+        let values: Vec<f64> = (0..PARALLEL_GATHER + 12_345)
+            .map(|i| ((i * 7_919) % 100_003) as f64 - 50_000.0)
+            .collect();
+        let pieces: Vec<&[f64]> = values.chunks(100_000).collect();
+        let chosen = [key_bucket(-3.0), key_bucket(0.0), key_bucket(40_000.0)];
+        let slot = bucket_slots(&chosen);
+        let counts = bucket_counts(&values, key_bucket);
+        let sizes: Vec<usize> = chosen.iter().map(|&b| counts[b] as usize).collect();
+        let gathered = gather_buckets(&pieces, key_bucket, &slot, &sizes);
+        for (place, &bucket) in chosen.iter().enumerate() {
+            let expected: Vec<f64> = values
+                .iter()
+                .copied()
+                .filter(|&value| key_bucket(value) == bucket)
+                .collect();
+            assert_eq!(gathered[place], expected, "bucket {bucket}");
+        }
+    }
 
     #[test]
     fn keys_order_like_total_cmp_and_round_trip() {

@@ -14,7 +14,7 @@ use datafusion::arrow::buffer::ScalarBuffer;
 use datafusion::common::Result;
 
 use super::order_key::{
-    BUCKETS, LEFT_OUT, bucket_counts, bucket_slots, gather_buckets, key_bucket,
+    BUCKETS, LEFT_OUT, bucket_counts, bucket_slots, count_into, gather_buckets, key_bucket,
 };
 use crate::error::non_finite;
 
@@ -87,9 +87,7 @@ impl Sample {
         }
         let bad = match &mut self.counts {
             Some(counts) => {
-                for &value in piece.iter() {
-                    counts[key_bucket(value)] += 1;
-                }
+                count_into(counts, &piece, key_bucket);
                 if non_finite_count(counts) > 0 {
                     first_non_finite(&piece)
                 } else {
@@ -137,9 +135,7 @@ impl Sample {
         if self.counts.is_none() {
             let mut counts = vec![0; BUCKETS];
             for piece in self.pieces() {
-                for &value in piece {
-                    counts[key_bucket(value)] += 1;
-                }
+                count_into(&mut counts, piece, key_bucket);
             }
             self.counts = Some(counts);
         }
@@ -150,8 +146,8 @@ impl Sample {
     }
 
     /// Adds a piece of a partial state, whose bucket counts `counts` come with it; they are
-    /// added to this sample's when it has its own (or is empty), else the piece is counted as
-    /// any other.
+    /// added to this sample's when it has its own (or is empty). A sample without counts of its
+    /// own holds the piece uncounted, as it holds its other values.
     pub(crate) fn append_counted(&mut self, piece: ScalarBuffer<f64>, counts: &[u32]) {
         let empty = self.is_empty();
         match &mut self.counts {
@@ -174,20 +170,20 @@ impl Sample {
         }
     }
 
-    /// The values as one buffer (the held piece itself when there is just one) and the bucket
-    /// counts, if taken.
-    pub(crate) fn into_parts(mut self) -> (ScalarBuffer<f64>, Option<Vec<u32>>) {
-        let counts = self.counts.take();
+    /// The bucket counts, if taken; the sample keeps none.
+    pub(crate) fn take_counts(&mut self) -> Option<Vec<u32>> {
+        self.counts.take()
+    }
+
+    /// The values as one buffer: the held piece itself when there is just one.
+    pub(crate) fn into_buffer(mut self) -> ScalarBuffer<f64> {
         if self.values.is_empty()
             && self.parts.len() == 1
             && let Some(part) = self.parts.pop()
         {
-            return (part, counts);
+            return part;
         }
-        (
-            ScalarBuffer::from(std::mem::take(self.values_mut())),
-            counts,
-        )
+        ScalarBuffer::from(std::mem::take(self.values_mut()))
     }
 
     /// Bytes held, the shared input buffers included.
@@ -307,6 +303,6 @@ mod tests {
         let piece = buffer(vec![3.0; HOLD_FROM]);
         let mut sample = Sample::default();
         sample.append("t", piece.clone()).unwrap();
-        assert_eq!(sample.into_parts().0.as_ptr(), piece.as_ptr());
+        assert_eq!(sample.into_buffer().as_ptr(), piece.as_ptr());
     }
 }

@@ -128,9 +128,8 @@ fn lists_of(samples: Vec<Sample>) -> [ArrayRef; 2] {
     let mut single_buffer = None;
     let mut count_lengths = Vec::with_capacity(samples.len());
     let mut counts = Vec::new();
-    for sample in samples {
-        let (held, bucket_counts) = sample.into_parts();
-        match bucket_counts {
+    for mut sample in samples {
+        match sample.take_counts() {
             Some(bucket_counts) => {
                 count_lengths.push(bucket_counts.len());
                 counts.extend_from_slice(&bucket_counts);
@@ -138,9 +137,11 @@ fn lists_of(samples: Vec<Sample>) -> [ArrayRef; 2] {
             None => count_lengths.push(0),
         }
         if single {
-            single_buffer = Some(held);
+            single_buffer = Some(sample.into_buffer());
         } else {
-            values.extend_from_slice(&held);
+            for piece in sample.pieces() {
+                values.extend_from_slice(piece);
+            }
         }
     }
     let values = single_buffer.unwrap_or_else(|| ScalarBuffer::from(values));
