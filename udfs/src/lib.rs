@@ -8,7 +8,9 @@
 //!
 //! Two-sample functions are aggregates over the union of both samples, told apart by a boolean
 //! second argument: `psi(value, is_reference)`. Every aggregate works with `GROUP BY` and merges
-//! partial states, so it runs in parallel across partitions.
+//! partial states, so it runs in parallel across partitions. The physical optimizer rule
+//! [`SingleStageSamples`] makes the functions that keep whole samples faster on several
+//! partitions; see [`single_stage`].
 
 pub(crate) mod ab;
 pub mod binned;
@@ -18,6 +20,7 @@ pub(crate) mod drift;
 pub mod error;
 pub(crate) mod evaluation;
 pub(crate) mod report;
+pub mod single_stage;
 
 use std::sync::Arc;
 
@@ -27,6 +30,7 @@ use datafusion::prelude::SessionContext;
 
 pub use error::UdfError;
 pub use report::drift_report::schema as drift_report_schema;
+pub use single_stage::SingleStageSamples;
 
 /// Every scalar function this crate provides.
 pub fn scalar_functions() -> Vec<ScalarUDF> {

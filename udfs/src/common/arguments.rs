@@ -24,15 +24,24 @@ pub(crate) fn is_text(data_type: &DataType) -> bool {
     }
 }
 
-/// Where a value can be numeric or categorical: numbers become Float64, text stays text (Utf8),
-/// booleans are categories.
+/// Where a value can be numeric or categorical: numbers become Float64, text and booleans are
+/// categories.
 pub(crate) fn numeric_or_category(data_type: &DataType) -> Option<DataType> {
     if is_numeric(data_type) {
         Some(DataType::Float64)
     } else if is_text(data_type) || matches!(data_type, DataType::Boolean) {
-        Some(DataType::Utf8)
+        Some(category(data_type))
     } else {
         None
+    }
+}
+
+/// The type a category is counted in (see `categories`): `Utf8` stays, anything else (other
+/// text, booleans, numbers) becomes `Utf8View`.
+pub(crate) fn category(data_type: &DataType) -> DataType {
+    match data_type {
+        DataType::Utf8 => DataType::Utf8,
+        _ => DataType::Utf8View,
     }
 }
 

@@ -12,6 +12,7 @@ pub(crate) mod pairs;
 pub(crate) mod sample;
 pub(crate) mod samples;
 pub(crate) mod two_sample;
+pub(crate) mod view_ids;
 
 use std::sync::Arc;
 

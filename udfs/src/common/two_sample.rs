@@ -31,7 +31,7 @@ pub(crate) struct TwoSampleAggregate {
     pub coerce: Coercion,
     /// For Float64 values.
     pub numeric: Option<SampleFactory>,
-    /// For Utf8 values (text and booleans are categories).
+    /// For Utf8 and Utf8View values (text and booleans are categories).
     pub categorical: Option<CategoryFactory>,
     pub documentation: Documentation,
 }
@@ -68,7 +68,13 @@ impl Hash for Registered {
 }
 
 fn is_categorical(data_type: &DataType) -> bool {
-    matches!(data_type, DataType::Utf8)
+    matches!(data_type, DataType::Utf8 | DataType::Utf8View)
+}
+
+/// Whether `udf` is a two-sample function that keeps every value it is given when its value
+/// argument has type `value_type` (numbers are kept; categories are only counted).
+pub(crate) fn keeps_whole_input(udf: &AggregateUDF, value_type: &DataType) -> bool {
+    udf.inner().is::<Registered>() && !is_categorical(value_type)
 }
 
 impl Registered {

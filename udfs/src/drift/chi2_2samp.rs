@@ -8,7 +8,9 @@ use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::logical_expr::{AggregateUDF, Documentation};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
-use crate::common::arguments::{binary_label, check_arity, coerce_argument, numeric_or_category};
+use crate::common::arguments::{
+    binary_label, category, check_arity, coerce_argument, numeric_or_category,
+};
 use crate::common::categories::{CategoryCounts, CategoryStatistic};
 use crate::common::two_sample::TwoSampleAggregate;
 use crate::common::{struct_type, struct_value};
@@ -87,7 +89,7 @@ fn coerce(arg_types: &[DataType]) -> Result<Vec<DataType>> {
     Ok(vec![
         // Numbers are categories here: compare them by their text.
         coerce_argument(NAME, SIGNATURE, arg_types, 0, |data_type| {
-            numeric_or_category(data_type).map(|_| DataType::Utf8)
+            numeric_or_category(data_type).map(|_| category(data_type))
         })?,
         coerce_argument(NAME, SIGNATURE, arg_types, 1, binary_label)?,
     ])

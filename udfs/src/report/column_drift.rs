@@ -7,7 +7,7 @@ use datafusion::common::Result;
 
 use super::options::{Method, ReportOptions};
 use crate::common::arguments::{is_numeric, is_text};
-use crate::common::categories::CategoryCounts;
+use crate::common::categories::{Categories, CategoryCounts};
 use crate::common::histogram::{BinSpec, Binning, Histogram};
 use crate::common::ks_statistic::ks_statistic;
 use crate::common::samples::Samples;
@@ -82,14 +82,15 @@ fn finite_values(function: &str, column: &str, array: &ArrayRef) -> Result<Vec<f
 fn category_counts(function: &str, column: &str, arrays: [&ArrayRef; 2]) -> Result<CategoryCounts> {
     let mut counts = CategoryCounts::default();
     for (array, is_reference) in arrays.into_iter().zip([true, false]) {
-        let text = cast(array, &DataType::Utf8).map_err(|error| {
+        let text = cast(array, &DataType::Utf8View).map_err(|error| {
             invalid_argument(
                 function,
                 format!("column {column} cannot be compared as text: {error}"),
             )
         })?;
-        for value in text.as_string::<i32>().iter().flatten() {
-            counts.add(value, is_reference, 1);
+        let views = text.as_string_view();
+        for row in (0..views.len()).filter(|&row| views.is_valid(row)) {
+            counts.add_row(Categories::Views(views), row, usize::from(!is_reference));
         }
     }
     Ok(counts)
