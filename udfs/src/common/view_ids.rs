@@ -2,9 +2,10 @@
 //!
 //! The 16-byte view of a string of at most 12 bytes holds its length and its bytes, and Arrow
 //! requires the bytes after the string to be zero (arrow-rs rejects a view with other padding),
-//! so the view is the string. Categories are few and looked up once per row, so the table is open addressing
-//! with linear probing, kept at most half full: a lookup is one multiply and, almost always, one
-//! 16-byte comparison. A general hash map spent several times that per row.
+//! so the view is the string. Categories are few and looked up once per row, so the table is
+//! open addressing with linear probing, kept at most half full: a lookup is one multiply and,
+//! almost always, one 16-byte comparison. The same lookup in a general hash map (hashbrown,
+//! foldhash) took twice as long per row.
 
 /// The longest string a view holds inline.
 pub(crate) const INLINE_BYTES: usize = 12;
