@@ -16,7 +16,6 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
-use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use tokio::runtime::Runtime;
 
@@ -72,15 +71,9 @@ fn two_sample_table(partitions: usize) -> (MemTable, Vec<f64>) {
     (MemTable::try_new(schema, parts).unwrap(), all_values)
 }
 
-/// A session as Quiver's engine sets one up for these functions: with the rule that aggregates
-/// whole samples in one stage.
 fn context(partitions: usize) -> SessionContext {
-    let state = SessionStateBuilder::new()
-        .with_config(SessionConfig::new().with_target_partitions(partitions))
-        .with_default_features()
-        .with_physical_optimizer_rule(Arc::new(quiver_udfs::SingleStageSamples))
-        .build();
-    let ctx = SessionContext::new_with_state(state);
+    let ctx =
+        SessionContext::new_with_config(SessionConfig::new().with_target_partitions(partitions));
     quiver_udfs::register_all(&ctx);
     ctx
 }

@@ -122,7 +122,6 @@ impl Engine {
             SessionStateBuilder::new()
                 .with_config(config)
                 .with_default_features()
-                .with_physical_optimizer_rule(Arc::new(quiver_udfs::SingleStageSamples))
                 .with_physical_optimizer_rule(Arc::new(panic_guard::CatchPanics)),
         )
         .build();

@@ -8,9 +8,8 @@
 //!
 //! Two-sample functions are aggregates over the union of both samples, told apart by a boolean
 //! second argument: `psi(value, is_reference)`. Every aggregate works with `GROUP BY` and merges
-//! partial states, so it runs in parallel across partitions. The physical optimizer rule
-//! [`SingleStageSamples`] makes the functions that keep whole samples faster on several
-//! partitions; see [`single_stage`].
+//! partial states, so it runs in parallel across partitions: a partial state refers to the
+//! values a partition holds rather than copying them.
 
 pub(crate) mod ab;
 pub mod binned;
@@ -20,7 +19,6 @@ pub(crate) mod drift;
 pub mod error;
 pub(crate) mod evaluation;
 pub(crate) mod report;
-pub mod single_stage;
 
 use std::sync::Arc;
 
@@ -30,7 +28,6 @@ use datafusion::prelude::SessionContext;
 
 pub use error::UdfError;
 pub use report::drift_report::schema as drift_report_schema;
-pub use single_stage::SingleStageSamples;
 
 /// Every scalar function this crate provides.
 pub fn scalar_functions() -> Vec<ScalarUDF> {

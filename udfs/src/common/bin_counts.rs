@@ -6,7 +6,10 @@
 //! bin: its whole count goes to that bin. Only the values of the few buckets that an edge cuts
 //! are compared, taken from buckets gathered already where possible.
 
-use super::order_key::bucket_bounds;
+use super::both;
+use super::order_key::{
+    ChosenBuckets, PARALLEL_PASS, bucket_bounds, for_each_chosen, halves, key_bucket,
+};
 use super::sample::{Counted, Gathered};
 
 /// Below this many values counting buckets costs more than it saves.
@@ -35,7 +38,7 @@ pub(crate) fn bin_counts(edges: &[f64], values: &[f64]) -> Vec<u64> {
 }
 
 /// The bin counts of a counted sample. The values of the buckets an edge cuts come from `known`
-/// when it holds them all, else from one gathering pass.
+/// when it holds them all, else one pass counts them where they lie.
 pub(crate) fn counted_bin_counts(
     sample: &Counted,
     edges: &[f64],
@@ -57,18 +60,48 @@ pub(crate) fn counted_bin_counts(
             cut.push(bucket);
         }
     }
-    let gathered_now;
-    let source = match known.filter(|known| cut.iter().all(|&bucket| known.of(bucket).is_some())) {
-        Some(known) => known,
+    match known.filter(|known| cut.iter().all(|&bucket| known.of(bucket).is_some())) {
+        Some(known) => {
+            for &bucket in &cut {
+                for &value in known.of(bucket).unwrap_or_default() {
+                    counts[bin_of(edges, value)] += 1;
+                }
+            }
+        }
         None => {
-            gathered_now = sample.gather(&cut);
-            &gathered_now
+            let cut_counts = count_cut_values(&sample.pieces, &cut, edges);
+            for (count, add) in counts.iter_mut().zip(cut_counts) {
+                *count += add;
+            }
         }
+    }
+    counts
+}
+
+/// The bin counts of the values in the `cut` buckets, counted in one pass (on two threads when
+/// the sample is large) without gathering them.
+fn count_cut_values(pieces: &[&[f64]], cut: &[usize], edges: &[f64]) -> Vec<u64> {
+    if cut.is_empty() {
+        return vec![0; edges.len() + 1];
+    }
+    let chosen = ChosenBuckets::of(cut);
+    let count = |pieces: &[&[f64]]| {
+        let mut counts = vec![0u64; edges.len() + 1];
+        for piece in pieces {
+            for_each_chosen(piece, &key_bucket, &chosen, |value| {
+                counts[bin_of(edges, value)] += 1
+            });
+        }
+        counts
     };
-    for &bucket in &cut {
-        for &value in source.of(bucket).unwrap_or_default() {
-            counts[bin_of(edges, value)] += 1;
-        }
+    let total: usize = pieces.iter().map(|piece| piece.len()).sum();
+    if total < PARALLEL_PASS {
+        return count(pieces);
+    }
+    let [first, second] = halves(pieces);
+    let (mut counts, rest) = both(true, || count(&first), || count(&second));
+    for (count, add) in counts.iter_mut().zip(rest) {
+        *count += add;
     }
     counts
 }
@@ -99,5 +132,24 @@ mod tests {
             }
             assert_eq!(bin_counts(&edges, &values), expected, "{edges:?}");
         }
+    }
+
+    #[test]
+    fn a_large_sample_counts_its_cut_buckets_on_two_threads() {
+        let n = PARALLEL_PASS + 4_321;
+        let values: Vec<f64> = (0..n)
+            .map(|i| ((i * 7_919) % n) as f64 * 1e-4 - 50.0)
+            .collect();
+        let pieces: Vec<&[f64]> = values.chunks(300_000).collect();
+        let edges = [-12.34567, 0.0, 0.1, 33.3];
+        let sample = Counted {
+            pieces,
+            counts: Counted::of_slice(&values).counts,
+        };
+        let mut expected = vec![0u64; edges.len() + 1];
+        for &value in &values {
+            expected[bin_of(&edges, value)] += 1;
+        }
+        assert_eq!(counted_bin_counts(&sample, &edges, None), expected);
     }
 }

@@ -336,8 +336,8 @@ impl GroupState for CategoryCounts {
         merge_counts(states, group_of, groups)
     }
 
-    fn into_state(groups: Vec<Self>) -> Vec<ArrayRef> {
-        counts_state(groups)
+    fn into_state(groups: Vec<Self>) -> Result<Vec<ArrayRef>> {
+        Ok(counts_state(groups))
     }
 
     fn evaluate(&mut self, statistic: &Self::Statistic) -> Result<ScalarValue> {
@@ -450,7 +450,7 @@ mod tests {
         let mut groups = vec![CategoryCounts::default(); 2];
         CategoryCounts::fold_rows("test", &[views, flags], None, &mut groups, |row| row % 2)
             .unwrap();
-        let state = CategoryCounts::into_state(groups);
+        let state = CategoryCounts::into_state(groups).unwrap();
         let mut merged = vec![CategoryCounts::default()];
         CategoryCounts::merge_states("test", &state, &mut merged, |_| 0).unwrap();
         assert_eq!(owned(&merged[0]), expected(0..10));

@@ -38,7 +38,7 @@ pub(crate) trait GroupState:
     ) -> Result<()>;
 
     /// The states of `groups`, one row each, in the layout of the aggregate's state fields.
-    fn into_state(groups: Vec<Self>) -> Vec<ArrayRef>;
+    fn into_state(groups: Vec<Self>) -> Result<Vec<ArrayRef>>;
 
     fn evaluate(&mut self, statistic: &Self::Statistic) -> Result<ScalarValue>;
 
@@ -103,7 +103,7 @@ impl<S: GroupState> Accumulator for StateAccumulator<S> {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        S::into_state(std::mem::take(&mut self.groups))
+        S::into_state(std::mem::take(&mut self.groups))?
             .iter()
             .map(|array| ScalarValue::try_from_array(array, 0))
             .collect()
@@ -154,7 +154,7 @@ impl<S: GroupState> GroupsAccumulator for StateAccumulator<S> {
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        Ok(S::into_state(emit_to.take_needed(&mut self.groups)))
+        S::into_state(emit_to.take_needed(&mut self.groups))
     }
 
     fn convert_to_state(
@@ -164,7 +164,7 @@ impl<S: GroupState> GroupsAccumulator for StateAccumulator<S> {
     ) -> Result<Vec<ArrayRef>> {
         let mut rows = vec![S::default(); values[0].len()];
         S::fold_rows(self.function, values, opt_filter, &mut rows, |row| row)?;
-        Ok(S::into_state(rows))
+        S::into_state(rows)
     }
 
     fn size(&self) -> usize {

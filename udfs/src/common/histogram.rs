@@ -22,7 +22,8 @@ use super::arguments::{
 };
 use super::bin_counts::{bin_counts, counted_bin_counts};
 use super::categories::{CategoryCounts, CategoryStatistic};
-use super::order_statistics::{counted_order_statistics, order_statistics};
+use super::order_statistics::{RankBuckets, order_statistics};
+use super::sample::gather_pair;
 use super::samples::{SampleStatistic, Samples};
 use crate::error::invalid_argument;
 
@@ -134,29 +135,35 @@ impl Histogram {
         )
     }
 
-    /// The same from the bucket counts: the edges come from the reference's buckets that hold
-    /// the wanted ranks, which also hold every reference value an edge can cut; only the
-    /// current sample's cut buckets take another pass.
+    /// The same from the bucket counts. The reference's buckets that hold the ranks the edges
+    /// need are gathered, and with quantile edges the current sample's same buckets in the same
+    /// pass (on another thread): an edge lies between the values of two adjacent ranks, so these
+    /// are nearly always the only buckets it cuts. Any other cut bucket takes one more pass.
     fn of_counted(spec: BinSpec, samples: &mut Samples) -> Option<Self> {
         let (reference, current) = (samples.reference.counted(), samples.current.counted());
         let last = reference.len() - 1;
-        let (edges, known) = match spec.binning {
-            Binning::Quantile => {
-                let plan = QuantilePlan::new(last, spec.bins);
-                let (values, known) = counted_order_statistics(&reference, &plan.wanted);
-                (plan.edges(&values), known)
-            }
-            Binning::EqualWidth => {
-                let (extremes, known) = counted_order_statistics(&reference, &[0, last]);
-                (
-                    equal_width_between(extremes[0], extremes[1], spec.bins),
-                    known,
-                )
-            }
+        let quantiles =
+            (spec.binning == Binning::Quantile).then(|| QuantilePlan::new(last, spec.bins));
+        let ranks = quantiles
+            .as_ref()
+            .map_or(vec![0, last], |plan| plan.wanted.clone());
+        let located = RankBuckets::locate(&reference.counts, &ranks);
+        // Equal-width edges lie anywhere between the extremes, not in their buckets.
+        let current_buckets = if quantiles.is_some() {
+            &located.buckets[..]
+        } else {
+            &[]
+        };
+        let (mut known_reference, known_current) =
+            gather_pair((&reference, &located.buckets), (&current, current_buckets));
+        let values = located.select(&mut known_reference);
+        let edges = match &quantiles {
+            Some(plan) => plan.edges(&values),
+            None => equal_width_between(values[0], values[1], spec.bins),
         };
         Self::from_counts(
-            counted_bin_counts(&reference, &edges, Some(&known)),
-            counted_bin_counts(&current, &edges, None),
+            counted_bin_counts(&reference, &edges, Some(&known_reference)),
+            counted_bin_counts(&current, &edges, Some(&known_current)),
         )
     }
 
@@ -445,6 +452,12 @@ mod tests {
             (
                 scrambled(300_000, 17, 299_977, |u| 1.0 + u * 1e-12),
                 scrambled(100, 19, 97, |u| 1.0 + u * 2e-12),
+            ),
+            // a gap in the reference: the median edge (≈ 50) lies in a bucket that holds no
+            // reference value, so the current sample's values there take a pass of their own
+            (
+                scrambled(200_000, 29, 199_999, |u| if u < 0.5 { u } else { 99.5 + u }),
+                scrambled(150_000, 31, 149_993, |u| 101.0 * u),
             ),
             // a constant reference
             (

@@ -13,7 +13,7 @@
 use super::order_key::{
     BUCKET_BITS, BUCKETS, bucket_counts, bucket_slots, gather_buckets, order_key,
 };
-use super::sample::Sample;
+use super::sample::{Sample, gather_pair};
 use super::{both, large_pair, sort_both};
 
 /// A bucket with fewer values than this is sorted rather than split further.
@@ -36,10 +36,8 @@ pub(crate) fn ks_statistic(reference: &mut Sample, current: &mut Sample) -> f64 
     let mut best = 0.0;
     let (buckets, belows) =
         candidate_buckets(&reference.counts, &current.counts, (0, 0), &gap, &mut best);
-    let (reference, current) = (
-        reference.gather(&buckets).values,
-        current.gather(&buckets).values,
-    );
+    let (reference, current) = gather_pair((&reference, &buckets), (&current, &buckets));
+    let (reference, current) = (reference.values, current.values);
     for ((mut reference, mut current), below) in reference.into_iter().zip(current).zip(belows) {
         widest_gap(&mut reference, &mut current, below, 1, &gap, &mut best);
     }

@@ -10,6 +10,7 @@ pub(crate) mod order_key;
 pub(crate) mod order_statistics;
 pub(crate) mod pairs;
 pub(crate) mod sample;
+pub(crate) mod sample_state;
 pub(crate) mod samples;
 pub(crate) mod two_sample;
 pub(crate) mod view_ids;

@@ -54,36 +54,56 @@ pub(crate) fn bucket_slots(buckets: &[usize]) -> Vec<u32> {
     slot
 }
 
-/// Values per step of [`gather_into`]: the positions of one step's hits fit in L1.
-const GATHER_STEP: usize = 2048;
-/// From this many values on, [`gather_buckets`] splits the work over two threads.
-const PARALLEL_GATHER: usize = 1 << 20;
+/// Values per step of [`for_each_chosen`]: the positions of one step's hits fit in L1.
+const STEP: usize = 2048;
+/// From this many values on, a pass over chosen buckets is split over two threads.
+pub(crate) const PARALLEL_PASS: usize = 1 << 20;
 
-/// The values (given in pieces) of the chosen buckets, one vector per choice: `slot[bucket]` is
-/// the bucket's place among the chosen ones (or [`LEFT_OUT`]), `sizes[place]` how many values it
-/// will hold.
-pub(crate) fn gather_buckets(
-    pieces: &[&[f64]],
-    bucket: impl Fn(f64) -> usize + Sync,
-    slot: &[u32],
-    sizes: &[usize],
-) -> Vec<Vec<f64>> {
-    // `reserve`: size the vectors for the whole buckets, which the first half fills.
-    let gather = |pieces: &[&[f64]], reserve: bool| {
-        let mut gathered: Vec<Vec<f64>> = sizes
-            .iter()
-            .map(|&size| Vec::with_capacity(if reserve { size } else { 0 }))
-            .collect();
-        for piece in pieces {
-            gather_into(piece, &bucket, slot, &mut gathered);
+/// A set of buckets as one bit each: 8 KiB, which stays in L1 where a table of 65536 slots
+/// would not.
+pub(crate) struct ChosenBuckets(Box<[u64; BUCKETS / 64]>);
+
+impl ChosenBuckets {
+    pub(crate) fn of(buckets: &[usize]) -> Self {
+        let mut bits = Box::new([0u64; BUCKETS / 64]);
+        for &bucket in buckets {
+            bits[bucket / 64] |= 1 << (bucket % 64);
         }
-        gathered
-    };
-    let total: usize = pieces.iter().map(|piece| piece.len()).sum();
-    if total < PARALLEL_GATHER {
-        return gather(pieces, true);
+        Self(bits)
     }
-    // Each thread takes half of the values; the second half's vectors are appended to the first's.
+
+    #[inline]
+    fn has(&self, bucket: usize) -> bool {
+        let bucket = bucket % BUCKETS;
+        (self.0[bucket / 64] >> (bucket % 64)) & 1 == 1
+    }
+}
+
+/// Calls `hit` with every value of `piece` whose bucket is chosen, in order. The positions of
+/// the hits are listed first without branching, because hits are rare and unpredictable.
+pub(crate) fn for_each_chosen(
+    piece: &[f64],
+    bucket: &impl Fn(f64) -> usize,
+    chosen: &ChosenBuckets,
+    mut hit: impl FnMut(f64),
+) {
+    let mut hits = [0u16; STEP];
+    for step in piece.chunks(STEP) {
+        let mut found = 0;
+        for (position, &value) in step.iter().enumerate() {
+            // `found` never passes `position`, so the mask only spares a bounds check.
+            hits[found % STEP] = position as u16;
+            found += usize::from(chosen.has(bucket(value)));
+        }
+        for &position in &hits[..found] {
+            hit(step[usize::from(position)]);
+        }
+    }
+}
+
+/// The values (given in pieces) split in two halves of pieces, for a pass on two threads.
+pub(crate) fn halves<'a>(pieces: &[&'a [f64]]) -> [Vec<&'a [f64]>; 2] {
+    let total: usize = pieces.iter().map(|piece| piece.len()).sum();
     let (mut first, mut second) = (Vec::new(), Vec::new());
     let mut seen = 0;
     for &piece in pieces {
@@ -92,33 +112,53 @@ pub(crate) fn gather_buckets(
         second.push(&piece[split..]);
         seen += piece.len();
     }
-    let (mut gathered, rest) = both(true, || gather(&first, true), || gather(&second, false));
+    [first, second]
+}
+
+/// The values (given in pieces) of the chosen buckets, one vector per choice: `slot[bucket]` is
+/// the bucket's place among the chosen ones (or [`LEFT_OUT`]), `sizes[place]` how many values it
+/// will hold. Large inputs are split over two threads.
+pub(crate) fn gather_buckets(
+    pieces: &[&[f64]],
+    bucket: impl Fn(f64) -> usize + Sync,
+    slot: &[u32],
+    sizes: &[usize],
+) -> Vec<Vec<f64>> {
+    let total: usize = pieces.iter().map(|piece| piece.len()).sum();
+    if total < PARALLEL_PASS {
+        return gather_on_this_thread(pieces, &bucket, slot, sizes);
+    }
+    let [first, second] = halves(pieces);
+    let gather = |pieces: &[&[f64]]| gather_on_this_thread(pieces, &bucket, slot, sizes);
+    let (mut gathered, rest) = both(true, || gather(&first), || gather(&second));
     for (values, rest) in gathered.iter_mut().zip(rest) {
         values.extend_from_slice(&rest);
     }
     gathered
 }
 
-/// Appends the values of `piece` whose bucket has a slot to that slot's vector. The positions of
-/// the hits are listed first without branching, because hits are rare and unpredictable.
-fn gather_into(
-    piece: &[f64],
+/// [`gather_buckets`] in one pass on the calling thread. Each vector has room for its whole
+/// bucket: where only part of the values is gathered, the pages never written cost nothing.
+pub(crate) fn gather_on_this_thread(
+    pieces: &[&[f64]],
     bucket: &impl Fn(f64) -> usize,
     slot: &[u32],
-    gathered: &mut [Vec<f64>],
-) {
-    let mut hits = [0u16; GATHER_STEP];
-    for step in piece.chunks(GATHER_STEP) {
-        let mut found = 0;
-        for (position, &value) in step.iter().enumerate() {
-            hits[found] = position as u16;
-            found += usize::from(slot[bucket(value)] != LEFT_OUT);
-        }
-        for &position in &hits[..found] {
-            let value = step[usize::from(position)];
-            gathered[slot[bucket(value)] as usize].push(value);
-        }
+    sizes: &[usize],
+) -> Vec<Vec<f64>> {
+    let mut gathered: Vec<Vec<f64>> = sizes.iter().map(|&size| Vec::with_capacity(size)).collect();
+    if sizes.is_empty() {
+        return gathered;
     }
+    let chosen_buckets: Vec<usize> = (0..BUCKETS)
+        .filter(|&bucket| slot[bucket] != LEFT_OUT)
+        .collect();
+    let chosen = ChosenBuckets::of(&chosen_buckets);
+    for piece in pieces {
+        for_each_chosen(piece, bucket, &chosen, |value| {
+            gathered[slot[bucket(value)] as usize].push(value)
+        });
+    }
+    gathered
 }
 
 /// The lowest and the highest value whose key lies in `bucket` (of the top [`BUCKET_BITS`]).
@@ -144,7 +184,7 @@ mod tests {
 
     #[test]
     fn gathering_on_two_threads_keeps_every_value_of_the_chosen_buckets() {
-        let values: Vec<f64> = (0..PARALLEL_GATHER + 12_345)
+        let values: Vec<f64> = (0..PARALLEL_PASS + 12_345)
             .map(|i| ((i * 7_919) % 100_003) as f64 - 50_000.0)
             .collect();
         let pieces: Vec<&[f64]> = values.chunks(100_000).collect();

@@ -18,38 +18,58 @@ pub(crate) fn order_statistics(values: &mut [f64], ranks: &[usize]) -> Vec<f64> 
     if values.len() < SMALL || values.len() > u32::MAX as usize {
         return by_selection(values, ranks);
     }
-    counted_order_statistics(&Counted::of_slice(values), ranks).0
+    counted_order_statistics(&Counted::of_slice(values), ranks)
 }
 
-/// The same for a counted sample, with the buckets that hold the ranks (each whole) gathered.
-pub(crate) fn counted_order_statistics(sample: &Counted, ranks: &[usize]) -> (Vec<f64>, Gathered) {
-    // The wanted buckets in order, and for each rank its bucket and its rank inside the bucket.
-    let mut wanted: Vec<usize> = Vec::new();
-    let mut located: Vec<(usize, usize)> = Vec::with_capacity(ranks.len());
-    let mut below = 0usize;
-    let mut next_rank = ranks.iter().peekable();
-    for (bucket, &count) in sample.counts.iter().enumerate() {
-        let above = below + count as usize;
-        while let Some(&&rank) = next_rank.peek() {
-            if rank >= above {
-                break;
+/// The same for a counted sample.
+pub(crate) fn counted_order_statistics(sample: &Counted, ranks: &[usize]) -> Vec<f64> {
+    let located = RankBuckets::locate(&sample.counts, ranks);
+    located.select(&mut sample.gather(&located.buckets))
+}
+
+/// The buckets that hold some wanted ranks of a counted sample, and each rank's place.
+pub(crate) struct RankBuckets {
+    /// Ascending and distinct.
+    pub buckets: Vec<usize>,
+    /// Per rank its bucket and its rank inside the bucket.
+    located: Vec<(usize, usize)>,
+}
+
+impl RankBuckets {
+    /// For `ranks`, sorted and within bounds, given the sample's bucket counts.
+    pub(crate) fn locate(counts: &[u32], ranks: &[usize]) -> Self {
+        let mut buckets: Vec<usize> = Vec::new();
+        let mut located: Vec<(usize, usize)> = Vec::with_capacity(ranks.len());
+        let mut below = 0usize;
+        let mut next_rank = ranks.iter().peekable();
+        for (bucket, &count) in counts.iter().enumerate() {
+            let above = below + count as usize;
+            while let Some(&&rank) = next_rank.peek() {
+                if rank >= above {
+                    break;
+                }
+                if buckets.last() != Some(&bucket) {
+                    buckets.push(bucket);
+                }
+                located.push((bucket, rank - below));
+                next_rank.next();
             }
-            if wanted.last() != Some(&bucket) {
-                wanted.push(bucket);
-            }
-            located.push((bucket, rank - below));
-            next_rank.next();
+            below = above;
         }
-        below = above;
+        Self { buckets, located }
     }
-    let mut gathered = sample.gather(&wanted);
-    let mut results = Vec::with_capacity(ranks.len());
-    for run in located.chunk_by(|a, b| a.0 == b.0) {
-        let place = gathered.slot[run[0].0] as usize;
-        let local: Vec<usize> = run.iter().map(|&(_, rank)| rank).collect();
-        results.extend(by_selection(&mut gathered.values[place], &local));
+
+    /// The values at the ranks, given the gathered values of (at least) their buckets, which
+    /// are reordered.
+    pub(crate) fn select(&self, gathered: &mut Gathered) -> Vec<f64> {
+        let mut results = Vec::with_capacity(self.located.len());
+        for run in self.located.chunk_by(|a, b| a.0 == b.0) {
+            let place = gathered.slot[run[0].0] as usize;
+            let local: Vec<usize> = run.iter().map(|&(_, rank)| rank).collect();
+            results.extend(by_selection(&mut gathered.values[place], &local));
+        }
+        results
     }
-    (results, gathered)
 }
 
 /// One selection per rank, each on the part of the slice above the previous rank.

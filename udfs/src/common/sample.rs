@@ -14,8 +14,10 @@ use datafusion::arrow::buffer::ScalarBuffer;
 use datafusion::common::Result;
 
 use super::order_key::{
-    BUCKETS, LEFT_OUT, bucket_counts, bucket_slots, count_into, gather_buckets, key_bucket,
+    BUCKETS, LEFT_OUT, bucket_counts, bucket_slots, count_into, gather_buckets,
+    gather_on_this_thread, key_bucket,
 };
+use super::{both, large_pair};
 use crate::error::non_finite;
 
 /// A batch at least this long starts the bucket counts of an empty sample. Smaller samples are
@@ -145,10 +147,10 @@ impl Sample {
         }
     }
 
-    /// Adds a piece of a partial state, whose bucket counts `counts` come with it; they are
+    /// Adds the pieces of a partial state, whose bucket counts `counts` come with them; they are
     /// added to this sample's when it has its own (or is empty). A sample without counts of its
-    /// own holds the piece uncounted, as it holds its other values.
-    pub(crate) fn append_counted(&mut self, piece: ScalarBuffer<f64>, counts: &[u32]) {
+    /// own holds the pieces uncounted, as it holds its other values.
+    pub(crate) fn append_counted(&mut self, pieces: Vec<ScalarBuffer<f64>>, counts: &[u32]) {
         let empty = self.is_empty();
         match &mut self.counts {
             Some(own) => own
@@ -156,10 +158,12 @@ impl Sample {
                 .zip(counts)
                 .for_each(|(own, add)| *own += add),
             None if empty => self.counts = Some(counts.to_vec()),
-            // Without counts of its own the sample cannot use the piece's either.
+            // Without counts of its own the sample cannot use the pieces' either.
             None => {}
         }
-        self.hold(piece);
+        for piece in pieces {
+            self.hold(piece);
+        }
     }
 
     fn hold(&mut self, piece: ScalarBuffer<f64>) {
@@ -175,15 +179,10 @@ impl Sample {
         self.counts.take()
     }
 
-    /// The values as one buffer: the held piece itself when there is just one.
-    pub(crate) fn into_buffer(mut self) -> ScalarBuffer<f64> {
-        if self.values.is_empty()
-            && self.parts.len() == 1
-            && let Some(part) = self.parts.pop()
-        {
-            return part;
-        }
-        ScalarBuffer::from(std::mem::take(self.values_mut()))
+    /// The held pieces, then the single values as one more.
+    pub(crate) fn into_pieces(self) -> impl Iterator<Item = ScalarBuffer<f64>> {
+        let values = (!self.values.is_empty()).then(|| ScalarBuffer::from(self.values));
+        self.parts.into_iter().chain(values)
     }
 
     /// Bytes held, the shared input buffers included.
@@ -232,8 +231,26 @@ impl<'a> Counted<'a> {
         self.pieces.iter().map(|piece| piece.len()).sum()
     }
 
-    /// The values of `buckets` (ascending, distinct), in one pass over the sample.
+    /// The values of `buckets` (ascending, distinct), in one pass over the sample (on two
+    /// threads when it is large).
     pub(crate) fn gather(&self, buckets: &[usize]) -> Gathered {
+        self.gather_with(buckets, |slot, sizes| {
+            gather_buckets(&self.pieces, key_bucket, slot, sizes)
+        })
+    }
+
+    /// The same on the calling thread.
+    fn gather_on_this_thread(&self, buckets: &[usize]) -> Gathered {
+        self.gather_with(buckets, |slot, sizes| {
+            gather_on_this_thread(&self.pieces, &key_bucket, slot, sizes)
+        })
+    }
+
+    fn gather_with(
+        &self,
+        buckets: &[usize],
+        gather: impl FnOnce(&[u32], &[usize]) -> Vec<Vec<f64>>,
+    ) -> Gathered {
         let slot = bucket_slots(buckets);
         let sizes: Vec<usize> = buckets
             .iter()
@@ -242,10 +259,29 @@ impl<'a> Counted<'a> {
         let values = if buckets.is_empty() {
             Vec::new()
         } else {
-            gather_buckets(&self.pieces, key_bucket, &slot, &sizes)
+            gather(&slot, &sizes)
         };
         Gathered { slot, values }
     }
+}
+
+/// The values of `reference_buckets` in the reference sample and of `current_buckets` in the
+/// current one: one pass over each, the two on separate threads when both are large.
+pub(crate) fn gather_pair(
+    (reference, reference_buckets): (&Counted, &[usize]),
+    (current, current_buckets): (&Counted, &[usize]),
+) -> (Gathered, Gathered) {
+    if reference_buckets.is_empty() || current_buckets.is_empty() {
+        return (
+            reference.gather(reference_buckets),
+            current.gather(current_buckets),
+        );
+    }
+    both(
+        large_pair(reference.len(), current.len()),
+        || reference.gather_on_this_thread(reference_buckets),
+        || current.gather_on_this_thread(current_buckets),
+    )
 }
 
 #[cfg(test)]
@@ -296,13 +332,5 @@ mod tests {
         extremes
             .append("psi", buffer(values))
             .expect("the largest finite values are accepted");
-    }
-
-    #[test]
-    fn one_held_piece_is_handed_over_without_a_copy() {
-        let piece = buffer(vec![3.0; HOLD_FROM]);
-        let mut sample = Sample::default();
-        sample.append("t", piece.clone()).unwrap();
-        assert_eq!(sample.into_buffer().as_ptr(), piece.as_ptr());
     }
 }

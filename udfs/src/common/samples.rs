@@ -2,23 +2,17 @@
 //!
 //! KS, Wasserstein, quantile binning and ranking metrics need every value, so the state is the
 //! two samples themselves (`sample::Sample`, which holds whole input batches without copying
-//! them): as a partial state, a `List<Float64>` per sample, which DataFusion concatenates when
-//! it merges partial aggregates from several partitions.
+//! them); `sample_state` hands them from partial to final aggregates, again without a copy.
 
-use std::sync::Arc;
-
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListArray, UInt32Array,
-};
-use datafusion::arrow::buffer::{OffsetBuffer, ScalarBuffer};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray};
 use datafusion::arrow::compute::{filter, not};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type, UInt32Type};
+use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::{Result, ScalarValue, internal_err};
 
 use super::arguments::float_column;
 use super::group_states::{GroupState, selected};
-use super::order_key::BUCKETS;
 use super::sample::Sample;
+use super::sample_state::{merge_samples_state, samples_state};
 use crate::error::{invalid_argument, non_finite};
 
 /// The reference (flag true) and current (flag false) values of one group, NULLs dropped.
@@ -31,21 +25,6 @@ pub(crate) struct Samples {
 /// A statistic of two samples. `evaluate` may reorder the samples (most sort them).
 pub(crate) trait SampleStatistic: std::fmt::Debug + Send + Sync {
     fn evaluate(&self, samples: &mut Samples) -> Result<ScalarValue>;
-}
-
-/// Per sample its values, and its bucket counts when it has them (an empty list when not), so
-/// that merging partial states need not count again.
-pub(crate) fn sample_state_fields(name: &str) -> Vec<FieldRef> {
-    let list = |item: DataType| DataType::List(Arc::new(Field::new_list_field(item, true)));
-    [
-        ("reference", DataType::Float64),
-        ("current", DataType::Float64),
-        ("reference buckets", DataType::UInt32),
-        ("current buckets", DataType::UInt32),
-    ]
-    .into_iter()
-    .map(|(part, item)| Arc::new(Field::new(format!("{name}[{part}]"), list(item), true)))
-    .collect()
 }
 
 /// The second argument as flags: booleans as they are, numeric labels must be 0 or 1.
@@ -118,107 +97,6 @@ impl Samples {
     }
 }
 
-/// One `List<Float64>` row per sample; one sample (an aggregate without GROUP BY) is handed over
-/// without a copy when it is held in one piece. Then one `List<UInt32>` row per sample with its
-/// bucket counts, or none.
-fn lists_of(samples: Vec<Sample>) -> [ArrayRef; 2] {
-    let offsets = OffsetBuffer::from_lengths(samples.iter().map(Sample::len));
-    let single = samples.len() == 1;
-    let mut values = Vec::new();
-    let mut single_buffer = None;
-    let mut count_lengths = Vec::with_capacity(samples.len());
-    let mut counts = Vec::new();
-    for mut sample in samples {
-        match sample.take_counts() {
-            Some(bucket_counts) => {
-                count_lengths.push(bucket_counts.len());
-                counts.extend_from_slice(&bucket_counts);
-            }
-            None => count_lengths.push(0),
-        }
-        if single {
-            single_buffer = Some(sample.into_buffer());
-        } else {
-            for piece in sample.pieces() {
-                values.extend_from_slice(piece);
-            }
-        }
-    }
-    let values = single_buffer.unwrap_or_else(|| ScalarBuffer::from(values));
-    let list = |item: DataType, offsets, values: ArrayRef| -> ArrayRef {
-        Arc::new(ListArray::new(
-            Arc::new(Field::new_list_field(item, true)),
-            offsets,
-            values,
-            None,
-        ))
-    };
-    [
-        list(
-            DataType::Float64,
-            offsets,
-            Arc::new(Float64Array::new(values, None)),
-        ),
-        list(
-            DataType::UInt32,
-            OffsetBuffer::from_lengths(count_lengths),
-            Arc::new(UInt32Array::from(counts)),
-        ),
-    ]
-}
-
-fn lists_state(groups: Vec<Samples>) -> Vec<ArrayRef> {
-    let (reference, current): (Vec<_>, Vec<_>) = groups
-        .into_iter()
-        .map(|samples| (samples.reference, samples.current))
-        .unzip();
-    let ([reference, reference_counts], [current, current_counts]) =
-        (lists_of(reference), lists_of(current));
-    vec![reference, current, reference_counts, current_counts]
-}
-
-/// Appends the partial samples in `states` (as produced by `lists_state`) to their groups.
-fn merge_lists(
-    function: &str,
-    states: &[ArrayRef],
-    target: impl Fn(usize) -> usize,
-    groups: &mut [Samples],
-) -> Result<()> {
-    let [reference, current, reference_counts, current_counts] = states else {
-        return internal_err!("two-sample state must have four columns");
-    };
-    let lists =
-        [reference, current, reference_counts, current_counts].map(|list| list.as_list::<i32>());
-    for row in 0..reference.len() {
-        let group = &mut groups[target(row)];
-        for (values, counts, sample) in [
-            (lists[0], lists[2], &mut group.reference),
-            (lists[1], lists[3], &mut group.current),
-        ] {
-            if values.is_null(row) {
-                continue;
-            }
-            let values = values.value(row);
-            let values = values.as_primitive::<Float64Type>();
-            if values.null_count() > 0 {
-                values.iter().flatten().for_each(|value| sample.push(value));
-                continue;
-            }
-            let counts = counts.is_valid(row).then(|| counts.value(row));
-            match counts
-                .as_ref()
-                .map(|counts| counts.as_primitive::<UInt32Type>())
-            {
-                Some(counts) if counts.len() == BUCKETS => {
-                    sample.append_counted(values.values().clone(), counts.values())
-                }
-                _ => sample.append(function, values.values().clone())?,
-            }
-        }
-    }
-    Ok(())
-}
-
 impl GroupState for Samples {
     type Statistic = dyn SampleStatistic;
 
@@ -268,11 +146,11 @@ impl GroupState for Samples {
         groups: &mut [Self],
         group_of: impl Fn(usize) -> usize,
     ) -> Result<()> {
-        merge_lists(function, states, group_of, groups)
+        merge_samples_state(function, states, group_of, groups)
     }
 
-    fn into_state(groups: Vec<Self>) -> Vec<ArrayRef> {
-        lists_state(groups)
+    fn into_state(groups: Vec<Self>) -> Result<Vec<ArrayRef>> {
+        samples_state(groups)
     }
 
     fn evaluate(&mut self, statistic: &Self::Statistic) -> Result<ScalarValue> {
@@ -286,6 +164,10 @@ impl GroupState for Samples {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::Float64Array;
+
     use super::*;
     use crate::common::sample::Counted;
 
@@ -316,7 +198,7 @@ mod tests {
             // and a few rows of the other sample, which has no counts
             let few = batch(vec![0.5, -0.5], vec![false, true]);
             Samples::fold_all("t", &few, &mut samples).unwrap();
-            partials.push(Samples::into_state(vec![samples]));
+            partials.push(Samples::into_state(vec![samples]).unwrap());
         }
         let mut merged = vec![Samples::default()];
         for state in &partials {

@@ -17,7 +17,8 @@ use datafusion::logical_expr::{
 
 use super::categories::{CategoryCounts, CategoryStatistic, category_state_fields};
 use super::group_states::StateAccumulator;
-use super::samples::{SampleStatistic, Samples, sample_state_fields};
+use super::sample_state::sample_state_fields;
+use super::samples::{SampleStatistic, Samples};
 
 pub(crate) type SampleFactory = fn(&AccumulatorArgs) -> Result<Arc<dyn SampleStatistic>>;
 pub(crate) type CategoryFactory = fn(&AccumulatorArgs) -> Result<Arc<dyn CategoryStatistic>>;
@@ -69,12 +70,6 @@ impl Hash for Registered {
 
 fn is_categorical(data_type: &DataType) -> bool {
     matches!(data_type, DataType::Utf8 | DataType::Utf8View)
-}
-
-/// Whether `udf` is a two-sample function that keeps every value it is given when its value
-/// argument has type `value_type` (numbers are kept; categories are only counted).
-pub(crate) fn keeps_whole_input(udf: &AggregateUDF, value_type: &DataType) -> bool {
-    udf.inner().is::<Registered>() && !is_categorical(value_type)
 }
 
 impl Registered {
