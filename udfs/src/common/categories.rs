@@ -340,7 +340,7 @@ impl GroupState for CategoryCounts {
         Ok(counts_state(groups))
     }
 
-    fn evaluate(&mut self, statistic: &Self::Statistic) -> Result<ScalarValue> {
+    fn evaluate(&mut self, _function: &str, statistic: &Self::Statistic) -> Result<ScalarValue> {
         statistic.evaluate(self)
     }
 

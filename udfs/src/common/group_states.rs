@@ -40,7 +40,8 @@ pub(crate) trait GroupState:
     /// The states of `groups`, one row each, in the layout of the aggregate's state fields.
     fn into_state(groups: Vec<Self>) -> Result<Vec<ArrayRef>>;
 
-    fn evaluate(&mut self, statistic: &Self::Statistic) -> Result<ScalarValue>;
+    /// The statistic of the group; `function` names it in errors.
+    fn evaluate(&mut self, function: &str, statistic: &Self::Statistic) -> Result<ScalarValue>;
 
     /// Heap bytes held.
     fn bytes(&self) -> usize;
@@ -110,7 +111,7 @@ impl<S: GroupState> Accumulator for StateAccumulator<S> {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        self.groups[0].evaluate(&self.statistic)
+        self.groups[0].evaluate(self.function, &self.statistic)
     }
 
     fn size(&self) -> usize {
@@ -148,7 +149,7 @@ impl<S: GroupState> GroupsAccumulator for StateAccumulator<S> {
         let results = emit_to
             .take_needed(&mut self.groups)
             .iter_mut()
-            .map(|group| group.evaluate(&self.statistic))
+            .map(|group| group.evaluate(self.function, &self.statistic))
             .collect::<Result<Vec<_>>>()?;
         scalars_to_array(results, &self.return_type)
     }

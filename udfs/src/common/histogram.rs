@@ -407,13 +407,11 @@ mod tests {
         [count(reference), count(current)]
     }
 
-    /// A sample held the way an aggregate holds it: in pieces of 10000 values, counted.
+    /// A sample held the way an aggregate holds it: in pieces of 10000 values.
     fn held(values: &[f64]) -> Sample {
         let mut sample = Sample::default();
         for piece in values.chunks(10_000) {
-            sample
-                .append("t", piece.to_vec().into())
-                .expect("finite values");
+            sample.append(piece.to_vec().into());
         }
         sample
     }

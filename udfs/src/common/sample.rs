@@ -1,11 +1,12 @@
 //! One sample of a two-sample aggregate, as it is held: whole input batches stay in the Arrow
 //! buffers they arrived in (shared, not copied) and single rows go to a vector.
 //!
-//! A large sample also keeps its bucket counts (`order_key`): how many values fall in each of
-//! the 65536 buckets of their top 16 key bits. They are taken while each batch is in cache, and
-//! they double as the check that every value is finite. Ranks and CDFs can be read off the
-//! counts, so the statistics only look at the values of the few buckets they need
-//! ([`Counted::gather`]) instead of sorting or copying whole samples.
+//! Values are only held as they arrive; the work waits for evaluation ([`Sample::check`]), where
+//! the two samples are looked at on two threads at once. A large sample is then counted into
+//! its bucket counts (`order_key`): how many values fall in each of the 65536 buckets of their
+//! top 16 key bits. The counts double as the check that every value is finite. Ranks and CDFs
+//! can be read off them, so the statistics only look at the values of the few buckets they
+//! need ([`Counted::gather`]) instead of sorting or copying whole samples.
 
 use std::borrow::Cow;
 use std::mem::size_of;
@@ -20,15 +21,11 @@ use super::order_key::{
 use super::{both, large_pair};
 use crate::error::non_finite;
 
-/// A batch at least this long starts the bucket counts of an empty sample. Smaller samples are
-/// cheaper to sort or select in than to count into 65536 buckets, and the groups of a GROUP BY
-/// (which arrive row by row) never pay for a table each.
-const COUNT_FROM: usize = 8192;
 /// Shorter pieces are copied rather than held, so that a state does not keep thousands of
 /// references to small buffers.
 const HOLD_FROM: usize = 1024;
-/// Samples at least this large are worth counting at evaluation when they were not counted
-/// as they arrived.
+/// Samples at least this large are worth counting into buckets. Smaller ones are cheaper to
+/// sort or select in, and the many small groups of a GROUP BY never pay for a table each.
 const WORTH_COUNTING: usize = 100_000;
 
 #[derive(Debug, Default, Clone)]
@@ -73,35 +70,28 @@ impl Sample {
     /// Adds one value the caller has checked to be finite.
     pub(crate) fn push(&mut self, value: f64) {
         self.values.push(value);
-        if let Some(counts) = &mut self.counts {
-            counts[key_bucket(value)] += 1;
-        }
+        self.counts = None;
     }
 
-    /// Adds a piece of values, held without a copy when it is long; a non-finite value is an
-    /// error of `function`.
-    pub(crate) fn append(&mut self, function: &str, piece: ScalarBuffer<f64>) -> Result<()> {
-        if piece.is_empty() {
-            return Ok(());
+    /// Adds a piece of values, held without a copy when it is long. Its values are checked by
+    /// [`Sample::check`].
+    pub(crate) fn append(&mut self, piece: ScalarBuffer<f64>) {
+        if piece.len() >= HOLD_FROM {
+            self.parts.push(piece);
+        } else {
+            self.values.extend_from_slice(&piece);
         }
-        if self.counts.is_none() && self.is_empty() && piece.len() >= COUNT_FROM {
-            self.counts = Some(vec![0; BUCKETS]);
-        }
-        let bad = match &mut self.counts {
-            Some(counts) => {
-                count_into(counts, &piece, key_bucket);
-                if non_finite_count(counts) > 0 {
-                    first_non_finite(&piece)
-                } else {
-                    None
-                }
-            }
-            None => first_non_finite(&piece),
-        };
-        if let Some(bad) = bad {
+        self.counts = None;
+    }
+
+    /// Checks that every value is finite (a non-finite one is an error of `function`); a large
+    /// sample is counted into its buckets on the way, and the counts tell.
+    pub(crate) fn check(&mut self, function: &str) -> Result<()> {
+        let counted_clean =
+            self.len() >= WORTH_COUNTING && non_finite_count(&self.counted().counts) == 0;
+        if !counted_clean && let Some(bad) = self.pieces().find_map(first_non_finite) {
             return Err(non_finite(function, bad));
         }
-        self.hold(piece);
         Ok(())
     }
 
@@ -132,7 +122,7 @@ impl Sample {
         self.counts.is_some() || self.len() >= WORTH_COUNTING
     }
 
-    /// The sample with its bucket counts, counting now if they were not taken on arrival.
+    /// The sample with its bucket counts, counting now if they were not taken yet.
     pub(crate) fn counted(&mut self) -> Counted<'_> {
         if self.counts.is_none() {
             let mut counts = vec![0; BUCKETS];
@@ -145,38 +135,6 @@ impl Sample {
             pieces: self.pieces().collect(),
             counts: Cow::Borrowed(self.counts.as_deref().unwrap_or_default()),
         }
-    }
-
-    /// Adds the pieces of a partial state, whose bucket counts `counts` come with them; they are
-    /// added to this sample's when it has its own (or is empty). A sample without counts of its
-    /// own holds the pieces uncounted, as it holds its other values.
-    pub(crate) fn append_counted(&mut self, pieces: Vec<ScalarBuffer<f64>>, counts: &[u32]) {
-        let empty = self.is_empty();
-        match &mut self.counts {
-            Some(own) => own
-                .iter_mut()
-                .zip(counts)
-                .for_each(|(own, add)| *own += add),
-            None if empty => self.counts = Some(counts.to_vec()),
-            // Without counts of its own the sample cannot use the pieces' either.
-            None => {}
-        }
-        for piece in pieces {
-            self.hold(piece);
-        }
-    }
-
-    fn hold(&mut self, piece: ScalarBuffer<f64>) {
-        if piece.len() >= HOLD_FROM {
-            self.parts.push(piece);
-        } else {
-            self.values.extend_from_slice(&piece);
-        }
-    }
-
-    /// The bucket counts, if taken; the sample keeps none.
-    pub(crate) fn take_counts(&mut self) -> Option<Vec<u32>> {
-        self.counts.take()
     }
 
     /// The held pieces, then the single values as one more.
@@ -293,18 +251,16 @@ mod tests {
     }
 
     #[test]
-    fn large_pieces_are_held_and_counted_small_ones_copied() {
+    fn large_pieces_are_held_small_ones_copied_and_all_counted() {
         let mut sample = Sample::default();
-        sample
-            .append("t", buffer((0..COUNT_FROM).map(|i| i as f64).collect()))
-            .unwrap();
-        sample.append("t", buffer(vec![-1.0, -2.0])).unwrap();
+        sample.append(buffer((0..HOLD_FROM).map(|i| i as f64).collect()));
+        sample.append(buffer(vec![-1.0, -2.0]));
         sample.push(0.5);
         assert_eq!((sample.parts.len(), sample.values.len()), (1, 3));
-        assert_eq!(sample.len(), COUNT_FROM + 3);
+        assert_eq!(sample.len(), HOLD_FROM + 3);
         let counted = sample.counted();
         let total: u64 = counted.counts.iter().map(|&c| u64::from(c)).sum();
-        assert_eq!(total, (COUNT_FROM + 3) as u64);
+        assert_eq!(total, (HOLD_FROM + 3) as u64);
         assert_eq!(counted.counts[key_bucket(-2.0)], 1);
         let gathered = counted.gather(&[key_bucket(-2.0), key_bucket(0.5)]);
         assert_eq!(gathered.of(key_bucket(-2.0)), Some(&[-2.0][..]));
@@ -316,21 +272,25 @@ mod tests {
 
     #[test]
     fn a_non_finite_value_is_an_error_counted_or_not() {
-        for length in [3, COUNT_FROM] {
+        for length in [3, WORTH_COUNTING] {
             for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -f64::NAN] {
                 let mut values = vec![1.0; length];
                 values[length / 2] = bad;
-                let error = Sample::default()
-                    .append("psi", buffer(values))
+                let mut sample = Sample::default();
+                sample.append(buffer(values));
+                let error = sample
+                    .check("psi")
                     .expect_err("non-finite values are refused");
                 assert!(error.to_string().contains("psi"), "{error}");
             }
         }
         let mut extremes = Sample::default();
         let edge = [f64::MAX, -f64::MAX, f64::MIN_POSITIVE, -0.0];
-        let values: Vec<f64> = edge.iter().copied().cycle().take(COUNT_FROM).collect();
+        let values: Vec<f64> = edge.iter().copied().cycle().take(WORTH_COUNTING).collect();
+        extremes.append(buffer(values));
         extremes
-            .append("psi", buffer(values))
+            .check("psi")
             .expect("the largest finite values are accepted");
+        assert!(extremes.worth_counting());
     }
 }

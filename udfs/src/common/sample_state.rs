@@ -1,25 +1,22 @@
 //! The partial state of the two-sample aggregates: per group and sample, its values as a list of
-//! pieces, and its bucket counts when it has them.
+//! pieces.
 //!
 //! A piece is one `BinaryView` element of native-endian doubles. A long piece is a view of the
 //! very buffer the sample holds, usually the input batch's own, so a partition hands its
-//! samples to the final aggregate without copying a value. The partial aggregates of several
-//! partitions thus count their own values in parallel, and the final aggregate only adds their
-//! bucket counts and keeps the pieces. Short pieces (the values of small groups) are copied into
-//! shared blocks, so that a state of many groups does not carry a buffer per group.
+//! samples to the final aggregate without copying a value, and the final aggregate holds them
+//! as it holds its own input. Short pieces (the values of small groups) are copied into shared
+//! blocks, so that a state of many groups does not carry a buffer per group.
 
 use std::mem::{align_of, size_of};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayBuilder, ArrayRef, AsArray, BinaryViewArray, BinaryViewBuilder, ByteView,
-    ListArray, UInt32Array,
+    Array, ArrayBuilder, ArrayRef, AsArray, BinaryViewArray, BinaryViewBuilder, ByteView, ListArray,
 };
 use datafusion::arrow::buffer::{OffsetBuffer, ScalarBuffer};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, ToByteSlice, UInt32Type};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, ToByteSlice};
 use datafusion::common::{Result, internal_datafusion_err, internal_err};
 
-use super::order_key::BUCKETS;
 use super::sample::Sample;
 use super::samples::Samples;
 
@@ -30,18 +27,16 @@ const OWN_BLOCK_FROM: usize = 1024;
 /// A view this long or shorter holds its bytes itself (Arrow's inline views).
 const MAX_INLINE_BYTES: usize = 12;
 
-/// Per sample its pieces, then per sample its bucket counts (an empty list when it has none).
+/// Per sample the list of its pieces.
 pub(crate) fn sample_state_fields(name: &str) -> Vec<FieldRef> {
-    let list = |item: DataType| DataType::List(Arc::new(Field::new_list_field(item, true)));
-    [
-        ("reference", DataType::BinaryView),
-        ("current", DataType::BinaryView),
-        ("reference buckets", DataType::UInt32),
-        ("current buckets", DataType::UInt32),
-    ]
-    .into_iter()
-    .map(|(part, item)| Arc::new(Field::new(format!("{name}[{part}]"), list(item), true)))
-    .collect()
+    ["reference", "current"]
+        .into_iter()
+        .map(|sample| {
+            let pieces = Field::new_list_field(DataType::BinaryView, true);
+            let list = DataType::List(Arc::new(pieces));
+            Arc::new(Field::new(format!("{name}[{sample}]"), list, true))
+        })
+        .collect()
 }
 
 /// The state of `groups`, one row each, in the layout of [`sample_state_fields`].
@@ -50,52 +45,26 @@ pub(crate) fn samples_state(groups: Vec<Samples>) -> Result<Vec<ArrayRef>> {
         .into_iter()
         .map(|samples| (samples.reference, samples.current))
         .unzip();
-    let ([reference, reference_counts], [current, current_counts]) =
-        (pieces_and_counts(reference)?, pieces_and_counts(current)?);
-    Ok(vec![reference, current, reference_counts, current_counts])
+    Ok(vec![pieces_list(reference)?, pieces_list(current)?])
 }
 
-fn list(item: DataType, lengths: Vec<usize>, values: ArrayRef) -> ArrayRef {
-    Arc::new(ListArray::new(
-        Arc::new(Field::new_list_field(item, true)),
-        OffsetBuffer::from_lengths(lengths),
-        values,
-        None,
-    ))
-}
-
-/// One list of pieces and one list of bucket counts per sample.
-fn pieces_and_counts(samples: Vec<Sample>) -> Result<[ArrayRef; 2]> {
+/// One list of pieces per sample.
+fn pieces_list(samples: Vec<Sample>) -> Result<ArrayRef> {
     let mut pieces = BinaryViewBuilder::new();
-    let mut piece_lengths = Vec::with_capacity(samples.len());
-    let mut count_lengths = Vec::with_capacity(samples.len());
-    let mut counts = Vec::new();
-    for mut sample in samples {
-        match sample.take_counts() {
-            Some(bucket_counts) => {
-                count_lengths.push(bucket_counts.len());
-                counts.extend_from_slice(&bucket_counts);
-            }
-            None => count_lengths.push(0),
-        }
+    let mut lengths = Vec::with_capacity(samples.len());
+    for sample in samples {
         let before = pieces.len();
         for piece in sample.into_pieces() {
             append_piece(&mut pieces, piece)?;
         }
-        piece_lengths.push(pieces.len() - before);
+        lengths.push(pieces.len() - before);
     }
-    Ok([
-        list(
-            DataType::BinaryView,
-            piece_lengths,
-            Arc::new(pieces.finish()),
-        ),
-        list(
-            DataType::UInt32,
-            count_lengths,
-            Arc::new(UInt32Array::from(counts)),
-        ),
-    ])
+    Ok(Arc::new(ListArray::new(
+        Arc::new(Field::new_list_field(DataType::BinaryView, true)),
+        OffsetBuffer::from_lengths(lengths),
+        Arc::new(pieces.finish()),
+        None,
+    )))
 }
 
 fn append_piece(pieces: &mut BinaryViewBuilder, piece: ScalarBuffer<f64>) -> Result<()> {
@@ -115,48 +84,34 @@ fn append_piece(pieces: &mut BinaryViewBuilder, piece: ScalarBuffer<f64>) -> Res
 /// Adds the partial samples in `states` (as written by [`samples_state`]) row by row to
 /// `groups[target(row)]`.
 pub(crate) fn merge_samples_state(
-    function: &str,
     states: &[ArrayRef],
     target: impl Fn(usize) -> usize,
     groups: &mut [Samples],
 ) -> Result<()> {
-    let [reference, current, reference_counts, current_counts] = states else {
-        return internal_err!("two-sample state must have four columns");
+    let [reference, current] = states else {
+        return internal_err!("two-sample state must have two columns");
     };
-    let lists = [reference, current, reference_counts, current_counts].map(|list| {
-        list.as_list_opt::<i32>()
-            .ok_or_else(|| internal_datafusion_err!("two-sample state columns must be lists"))
-    });
-    let [reference, current, reference_counts, current_counts] = lists;
-    let (reference, current) = (reference?, current?);
-    let (reference_counts, current_counts) = (reference_counts?, current_counts?);
+    let (reference, current) = (pieces_list_of(reference)?, pieces_list_of(current)?);
     for row in 0..reference.len() {
         let group = &mut groups[target(row)];
-        for (pieces, counts, sample) in [
-            (reference, reference_counts, &mut group.reference),
-            (current, current_counts, &mut group.current),
+        for (pieces, sample) in [
+            (reference, &mut group.reference),
+            (current, &mut group.current),
         ] {
-            if pieces.is_null(row) {
-                continue;
-            }
-            let row_pieces = pieces_of(pieces, row)?;
-            let counts = counts.is_valid(row).then(|| counts.value(row));
-            match counts
-                .as_ref()
-                .and_then(|counts| counts.as_primitive_opt::<UInt32Type>())
-            {
-                Some(counts) if counts.len() == BUCKETS => {
-                    sample.append_counted(row_pieces, counts.values())
-                }
-                _ => {
-                    for piece in row_pieces {
-                        sample.append(function, piece)?;
-                    }
+            if pieces.is_valid(row) {
+                for piece in pieces_of(pieces, row)? {
+                    sample.append(piece);
                 }
             }
         }
     }
     Ok(())
+}
+
+fn pieces_list_of(column: &ArrayRef) -> Result<&ListArray> {
+    column
+        .as_list_opt::<i32>()
+        .ok_or_else(|| internal_datafusion_err!("two-sample state columns must be lists"))
 }
 
 /// The pieces in row `row` of a list of pieces.
@@ -212,7 +167,7 @@ mod tests {
     fn held(pieces: &[ScalarBuffer<f64>]) -> Sample {
         let mut sample = Sample::default();
         for piece in pieces {
-            sample.append("t", piece.clone()).unwrap();
+            sample.append(piece.clone());
         }
         sample
     }
@@ -234,7 +189,7 @@ mod tests {
         let views = state[0].as_list::<i32>().values().as_binary_view().clone();
         assert_eq!(views.data_buffers()[0].as_ptr(), batch.inner().as_ptr());
         let mut merged = vec![Samples::default()];
-        merge_samples_state("t", &state, |_| 0, &mut merged).unwrap();
+        merge_samples_state(&state, |_| 0, &mut merged).unwrap();
         let pieces: Vec<_> = merged[0].reference.pieces().map(<[f64]>::as_ptr).collect();
         assert_eq!(pieces[0], batch.as_ptr());
         assert!(merged[0].current.is_empty());
@@ -269,11 +224,11 @@ mod tests {
             })
             .collect();
         let state = samples_state(groups).unwrap();
-        // merged twice into the groups in reverse order: every value twice, counts added
+        // merged twice into the groups in reverse order: every value twice
         let mut merged = vec![Samples::default(); expected.len()];
         let last = expected.len() - 1;
         for _ in 0..2 {
-            merge_samples_state("t", &state, |row| last - row, &mut merged).unwrap();
+            merge_samples_state(&state, |row| last - row, &mut merged).unwrap();
         }
         for (row, [reference, current]) in expected.into_iter().enumerate() {
             let group = &mut merged[last - row];
@@ -282,10 +237,6 @@ mod tests {
                 (&mut group.current, current),
             ] {
                 values = values.iter().flat_map(|&v| [v, v]).collect();
-                if sample.worth_counting() {
-                    let total: u64 = sample.counted().counts.iter().map(|&c| u64::from(c)).sum();
-                    assert_eq!(total, values.len() as u64, "group {row}");
-                }
                 assert_eq!(sorted_values(sample), values, "group {row}");
             }
         }

@@ -13,6 +13,7 @@ use super::arguments::float_column;
 use super::group_states::{GroupState, selected};
 use super::sample::Sample;
 use super::sample_state::{merge_samples_state, samples_state};
+use super::{both, large_pair};
 use crate::error::{invalid_argument, non_finite};
 
 /// The reference (flag true) and current (flag false) values of one group, NULLs dropped.
@@ -88,6 +89,17 @@ impl Samples {
         }
     }
 
+    /// Checks both samples (`Sample::check`), the two on separate threads when both are large.
+    fn check(&mut self, function: &str) -> Result<()> {
+        let Self { reference, current } = self;
+        let (reference_checked, current_checked) = both(
+            large_pair(reference.len(), current.len()),
+            || reference.check(function),
+            || current.check(function),
+        );
+        reference_checked.and(current_checked)
+    }
+
     fn push(&mut self, value: f64, is_reference: bool) {
         if is_reference {
             self.reference.push(value);
@@ -113,7 +125,8 @@ impl GroupState for Samples {
     }
 
     /// Without NULLs a batch is split into its two samples whole (a batch of one sample, how
-    /// `... UNION ALL ...` of a reference and a current table arrives, is held without a copy).
+    /// `... UNION ALL ...` of a reference and a current table arrives, is held without a copy);
+    /// its values are checked at evaluation.
     fn fold_all(function: &str, values: &[ArrayRef], group: &mut Self) -> Result<()> {
         let numbers = float_column(function, &values[0])?;
         let flags = binary_flags(function, &values[1])?;
@@ -122,38 +135,38 @@ impl GroupState for Samples {
         }
         let in_reference = flags.true_count();
         if in_reference == flags.len() {
-            return group.reference.append(function, numbers.values().clone());
+            group.reference.append(numbers.values().clone());
+            return Ok(());
         }
         if in_reference == 0 {
-            return group.current.append(function, numbers.values().clone());
+            group.current.append(numbers.values().clone());
+            return Ok(());
         }
         for (sample, mask) in [
             (&mut group.reference, flags.clone()),
             (&mut group.current, not(&flags)?),
         ] {
             let part = filter(numbers, &mask)?;
-            sample.append(
-                function,
-                part.as_primitive::<Float64Type>().values().clone(),
-            )?;
+            sample.append(part.as_primitive::<Float64Type>().values().clone());
         }
         Ok(())
     }
 
     fn merge_states(
-        function: &str,
+        _function: &str,
         states: &[ArrayRef],
         groups: &mut [Self],
         group_of: impl Fn(usize) -> usize,
     ) -> Result<()> {
-        merge_samples_state(function, states, group_of, groups)
+        merge_samples_state(states, group_of, groups)
     }
 
     fn into_state(groups: Vec<Self>) -> Result<Vec<ArrayRef>> {
         samples_state(groups)
     }
 
-    fn evaluate(&mut self, statistic: &Self::Statistic) -> Result<ScalarValue> {
+    fn evaluate(&mut self, function: &str, statistic: &Self::Statistic) -> Result<ScalarValue> {
+        self.check(function)?;
         statistic.evaluate(self)
     }
 
@@ -169,7 +182,6 @@ mod tests {
     use datafusion::arrow::array::Float64Array;
 
     use super::*;
-    use crate::common::sample::Counted;
 
     fn batch(values: Vec<f64>, flags: Vec<bool>) -> Vec<ArrayRef> {
         vec![
@@ -189,38 +201,24 @@ mod tests {
     }
 
     #[test]
-    fn partial_states_merge_with_their_bucket_counts() {
-        let large: Vec<f64> = (0..20_000).map(|i| f64::from(i % 977) - 300.0).collect();
-        let mut partials = Vec::new();
-        for flags in [vec![true; large.len()], vec![false; large.len()]] {
-            let mut samples = Samples::default();
-            Samples::fold_all("t", &batch(large.clone(), flags), &mut samples).unwrap();
-            // and a few rows of the other sample, which has no counts
-            let few = batch(vec![0.5, -0.5], vec![false, true]);
-            Samples::fold_all("t", &few, &mut samples).unwrap();
-            partials.push(Samples::into_state(vec![samples]).unwrap());
-        }
-        let mut merged = vec![Samples::default()];
-        for state in &partials {
-            Samples::merge_states("t", state, &mut merged, |_| 0).unwrap();
-        }
-        let Samples { reference, current } = &mut merged[0];
-        for (sample, extra) in [(reference, -0.5), (current, 0.5)] {
-            let mut expected: Vec<f64> = large.iter().copied().chain([extra; 2]).collect();
-            expected.sort_by(f64::total_cmp);
-            let fresh = Counted::of_slice(&expected).counts.into_owned();
-            assert_eq!(*sample.counted().counts, fresh[..]);
-            let values = sample.values_mut();
-            values.sort_by(f64::total_cmp);
-            assert_eq!(*values, expected);
-        }
-    }
-
-    #[test]
     fn a_non_finite_value_is_an_error_on_every_path() {
-        for flags in [vec![true, true], vec![false, false], vec![true, false]] {
+        let flag_sets = [vec![true, true], vec![false, false], vec![true, false]];
+        for (index, flags) in flag_sets.into_iter().enumerate() {
             let mut samples = Samples::default();
             let error = Samples::fold_all("psi", &batch(vec![1.0, f64::NAN], flags), &mut samples)
+                .and_then(|()| {
+                    // through a partial state, as on several partitions, for one of them
+                    if index == 2 {
+                        let state = Samples::into_state(vec![std::mem::take(&mut samples)])?;
+                        Samples::merge_states(
+                            "psi",
+                            &state,
+                            std::slice::from_mut(&mut samples),
+                            |_| 0,
+                        )?;
+                    }
+                    samples.check("psi")
+                })
                 .expect_err("NaN is refused");
             assert!(error.to_string().contains("psi"), "{error}");
         }
