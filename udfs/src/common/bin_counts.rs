@@ -8,7 +8,7 @@
 
 use super::both;
 use super::order_key::{
-    ChosenBuckets, PARALLEL_PASS, bucket_bounds, for_each_chosen, halves, key_bucket,
+    BUCKETS, ChosenBuckets, PARALLEL_PASS, bucket_bounds, for_each_chosen, halves, key_bucket,
 };
 use super::sample::{Counted, Gathered};
 
@@ -84,7 +84,7 @@ fn count_cut_values(pieces: &[&[f64]], cut: &[usize], edges: &[f64]) -> Vec<u64>
     if cut.is_empty() {
         return vec![0; edges.len() + 1];
     }
-    let chosen = ChosenBuckets::of(cut);
+    let chosen = ChosenBuckets::of(cut, BUCKETS);
     let count = |pieces: &[&[f64]]| {
         let mut counts = vec![0u64; edges.len() + 1];
         for piece in pieces {

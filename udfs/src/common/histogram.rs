@@ -121,7 +121,8 @@ impl Histogram {
         if samples.reference.is_empty() || samples.current.is_empty() {
             return None;
         }
-        if samples.reference.worth_counting() || samples.current.worth_counting() {
+        let countable = samples.reference.len().max(samples.current.len()) <= u32::MAX as usize;
+        if countable && (samples.reference.worth_counting() || samples.current.worth_counting()) {
             return Self::of_counted(spec, samples);
         }
         let reference = samples.reference.values_mut();

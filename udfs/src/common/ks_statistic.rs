@@ -2,24 +2,24 @@
 //! each CDF the share of its sample at or below x (scipy's `ks_2samp` statistic, bit for bit).
 //!
 //! Small samples are sorted and walked value by value. Large ones need not be sorted whole: the
-//! samples' counts per bucket of 16 bits of their order key (`order_key`, which orders like the
-//! values; taken as the values arrive, see `sample`) give both CDFs exactly at every bucket
-//! boundary. Inside
-//! a bucket the CDFs can only move by the bucket's own counts, which bounds |F_ref − F_cur| there;
-//! only the buckets whose bound beats the best value so far are looked into, by the same method
-//! on the next 16 key bits, and what remains is sorted and walked. The answer is the same as the
+//! samples' counts per bucket of 18 bits of their order key (`order_key`, which orders like the
+//! values; see `sample`) give both CDFs exactly at every bucket boundary. Inside a bucket the
+//! CDFs can only move by the bucket's own counts, which bounds |F_ref − F_cur| there; only the
+//! buckets whose bound beats the best value so far are looked into, by the same method on the
+//! next 16 key bits, and what remains is sorted and walked. The answer is the same as the
 //! full walk's, and usually only a small share of the values is ever sorted.
 
-use super::order_key::{
-    BUCKET_BITS, BUCKETS, bucket_counts, bucket_slots, gather_buckets, order_key,
-};
+use super::order_key::{BUCKET_BITS, bucket_counts, bucket_slots, gather_buckets, order_key};
 use super::sample::{Sample, gather_pair};
 use super::{both, large_pair, sort_both};
 
 /// A bucket with fewer values than this is sorted rather than split further.
 const LEAF: usize = 4096;
-/// How many times a bucket is split (16 key bits each) before what is left is sorted.
+/// How many times a bucket is split before what is left is sorted: first by the samples' own
+/// bucket counts, then by the next 16 key bits.
 const LEVELS: u32 = 2;
+const SUB_BUCKET_BITS: u32 = 16;
+const SUB_BUCKETS: usize = 1 << SUB_BUCKET_BITS;
 
 /// The statistic of two non-empty samples.
 pub(crate) fn ks_statistic(reference: &mut Sample, current: &mut Sample) -> f64 {
@@ -90,15 +90,15 @@ fn widest_gap(
         *best = best.max(walk(reference, current, below.0, below.1, gap));
         return;
     }
-    let shift = 64 - BUCKET_BITS * (level + 1);
-    let bucket = |value: f64| ((order_key(value) >> shift) as usize) & (BUCKETS - 1);
+    let shift = 64 - BUCKET_BITS - SUB_BUCKET_BITS * level;
+    let bucket = |value: f64| ((order_key(value) >> shift) as usize) & (SUB_BUCKETS - 1);
     let (in_reference, in_current) = both(
         large_pair(reference.len(), current.len()),
-        || bucket_counts(reference, bucket),
-        || bucket_counts(current, bucket),
+        || bucket_counts(reference, SUB_BUCKETS, bucket),
+        || bucket_counts(current, SUB_BUCKETS, bucket),
     );
     let (buckets, belows) = candidate_buckets(&in_reference, &in_current, below, gap, best);
-    let slot = bucket_slots(&buckets);
+    let slot = bucket_slots(&buckets, SUB_BUCKETS);
     let sizes = |counts: &[u32]| -> Vec<usize> {
         buckets
             .iter()

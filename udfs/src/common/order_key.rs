@@ -16,9 +16,10 @@ pub(crate) fn order_key(value: f64) -> u64 {
     }
 }
 
-/// How many leading key bits name a bucket: 65536 buckets, small enough for a table of counts
-/// to stay in cache, fine enough that each usually holds a small share of a sample.
-pub(crate) const BUCKET_BITS: u32 = 16;
+/// How many leading key bits name a sample's bucket: 262144 buckets, a table of counts (1 MiB)
+/// that stays in L2, and fine enough that the buckets an order statistic needs hold a small
+/// share of a sample (with 16 bits, four times as many values were gathered and selected in).
+pub(crate) const BUCKET_BITS: u32 = 18;
 pub(crate) const BUCKETS: usize = 1 << BUCKET_BITS;
 
 /// The bucket of a value: the top bits of its key, so buckets are ordered like their values.
@@ -27,15 +28,19 @@ pub(crate) fn key_bucket(value: f64) -> usize {
     (order_key(value) >> (64 - BUCKET_BITS)) as usize
 }
 
-/// How many of `values` (at most `u32::MAX`) fall in each of the `BUCKETS` buckets that
+/// How many of `values` (at most `u32::MAX`) fall in each of the `buckets` buckets that
 /// `bucket` assigns.
-pub(crate) fn bucket_counts(values: &[f64], bucket: impl Fn(f64) -> usize) -> Vec<u32> {
-    let mut counts = vec![0u32; BUCKETS];
+pub(crate) fn bucket_counts(
+    values: &[f64],
+    buckets: usize,
+    bucket: impl Fn(f64) -> usize,
+) -> Vec<u32> {
+    let mut counts = vec![0u32; buckets];
     count_into(&mut counts, values, bucket);
     counts
 }
 
-/// Adds `values` to the `BUCKETS` bucket counts in `counts`.
+/// Adds `values` to the bucket counts in `counts`.
 pub(crate) fn count_into(counts: &mut [u32], values: &[f64], bucket: impl Fn(f64) -> usize) {
     for &value in values {
         counts[bucket(value)] += 1;
@@ -45,10 +50,11 @@ pub(crate) fn count_into(counts: &mut [u32], values: &[f64], bucket: impl Fn(f64
 /// Marks a bucket that [`gather_buckets`] leaves out.
 pub(crate) const LEFT_OUT: u32 = u32::MAX;
 
-/// The `slot` table of [`gather_buckets`] for the chosen `buckets`, in their order.
-pub(crate) fn bucket_slots(buckets: &[usize]) -> Vec<u32> {
-    let mut slot = vec![LEFT_OUT; BUCKETS];
-    for (place, &bucket) in buckets.iter().enumerate() {
+/// The `slot` table of [`gather_buckets`] for the `chosen` ones of `buckets` buckets, in their
+/// order.
+pub(crate) fn bucket_slots(chosen: &[usize], buckets: usize) -> Vec<u32> {
+    let mut slot = vec![LEFT_OUT; buckets];
+    for (place, &bucket) in chosen.iter().enumerate() {
         slot[bucket] = place as u32;
     }
     slot
@@ -59,14 +65,14 @@ const STEP: usize = 2048;
 /// From this many values on, a pass over chosen buckets is split over two threads.
 pub(crate) const PARALLEL_PASS: usize = 1 << 20;
 
-/// A set of buckets as one bit each: 8 KiB, which stays in L1 where a table of 65536 slots
-/// would not.
-pub(crate) struct ChosenBuckets(Box<[u64; BUCKETS / 64]>);
+/// The `chosen` ones of `buckets` buckets as one bit each, which stays in L1 where a table of
+/// slots would not.
+pub(crate) struct ChosenBuckets(Vec<u64>);
 
 impl ChosenBuckets {
-    pub(crate) fn of(buckets: &[usize]) -> Self {
-        let mut bits = Box::new([0u64; BUCKETS / 64]);
-        for &bucket in buckets {
+    pub(crate) fn of(chosen: &[usize], buckets: usize) -> Self {
+        let mut bits = vec![0u64; buckets.div_ceil(64)];
+        for &bucket in chosen {
             bits[bucket / 64] |= 1 << (bucket % 64);
         }
         Self(bits)
@@ -74,7 +80,6 @@ impl ChosenBuckets {
 
     #[inline]
     fn has(&self, bucket: usize) -> bool {
-        let bucket = bucket % BUCKETS;
         (self.0[bucket / 64] >> (bucket % 64)) & 1 == 1
     }
 }
@@ -149,10 +154,10 @@ pub(crate) fn gather_on_this_thread(
     if sizes.is_empty() {
         return gathered;
     }
-    let chosen_buckets: Vec<usize> = (0..BUCKETS)
+    let chosen_buckets: Vec<usize> = (0..slot.len())
         .filter(|&bucket| slot[bucket] != LEFT_OUT)
         .collect();
-    let chosen = ChosenBuckets::of(&chosen_buckets);
+    let chosen = ChosenBuckets::of(&chosen_buckets, slot.len());
     for piece in pieces {
         for_each_chosen(piece, bucket, &chosen, |value| {
             gathered[slot[bucket(value)] as usize].push(value)
@@ -189,8 +194,8 @@ mod tests {
             .collect();
         let pieces: Vec<&[f64]> = values.chunks(100_000).collect();
         let chosen = [key_bucket(-3.0), key_bucket(0.0), key_bucket(40_000.0)];
-        let slot = bucket_slots(&chosen);
-        let counts = bucket_counts(&values, key_bucket);
+        let slot = bucket_slots(&chosen, BUCKETS);
+        let counts = bucket_counts(&values, BUCKETS, key_bucket);
         let sizes: Vec<usize> = chosen.iter().map(|&b| counts[b] as usize).collect();
         let gathered = gather_buckets(&pieces, key_bucket, &slot, &sizes);
         for (place, &bucket) in chosen.iter().enumerate() {

@@ -2,7 +2,7 @@
 //!
 //! Quantile bin edges need about twenty order statistics of the reference sample. Selecting them
 //! one by one costs several passes over the data each; instead the counts of the values per
-//! bucket of their top 16 key bits (`order_key::order_key`, whose order is the values' order;
+//! bucket of their top 18 key bits (`order_key::order_key`, whose order is the values' order;
 //! `sample::Counted`) tell the bucket of every wanted rank and the rank's place inside it. One
 //! pass gathers only the values of those buckets, and a selection inside each bucket gives the
 //! exact value.

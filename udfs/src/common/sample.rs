@@ -3,8 +3,8 @@
 //!
 //! Values are only held as they arrive; the work waits for evaluation ([`Sample::check`]), where
 //! the two samples are looked at on two threads at once. A large sample is then counted into
-//! its bucket counts (`order_key`): how many values fall in each of the 65536 buckets of their
-//! top 16 key bits. The counts double as the check that every value is finite. Ranks and CDFs
+//! its bucket counts (`order_key`): how many values fall in each of the 262144 buckets of their
+//! top 18 key bits. The counts double as the check that every value is finite. Ranks and CDFs
 //! can be read off them, so the statistics only look at the values of the few buckets they
 //! need ([`Counted::gather`]) instead of sorting or copying whole samples.
 
@@ -15,7 +15,7 @@ use datafusion::arrow::buffer::ScalarBuffer;
 use datafusion::common::Result;
 
 use super::order_key::{
-    BUCKETS, LEFT_OUT, bucket_counts, bucket_slots, count_into, gather_buckets,
+    BUCKET_BITS, BUCKETS, LEFT_OUT, bucket_counts, bucket_slots, count_into, gather_buckets,
     gather_on_this_thread, key_bucket,
 };
 use super::{both, large_pair};
@@ -45,11 +45,13 @@ impl From<Vec<f64>> for Sample {
     }
 }
 
-/// The buckets of NaN and ±∞: the lowest and highest 16 (every key with all exponent bits set).
+/// The buckets of NaN and ±∞, every key with all exponent bits set: the lowest and the highest
+/// buckets, as many as the bucket bits after the sign and the 11 exponent bits can tell apart.
 fn non_finite_count(counts: &[u32]) -> u64 {
-    counts[..16]
+    const EACH_END: usize = 1 << (BUCKET_BITS - 12);
+    counts[..EACH_END]
         .iter()
-        .chain(&counts[BUCKETS - 16..])
+        .chain(&counts[BUCKETS - EACH_END..])
         .map(|&count| u64::from(count))
         .sum()
 }
@@ -87,8 +89,7 @@ impl Sample {
     /// Checks that every value is finite (a non-finite one is an error of `function`); a large
     /// sample is counted into its buckets on the way, and the counts tell.
     pub(crate) fn check(&mut self, function: &str) -> Result<()> {
-        let counted_clean =
-            self.len() >= WORTH_COUNTING && non_finite_count(&self.counted().counts) == 0;
+        let counted_clean = self.worth_counting() && non_finite_count(&self.counted().counts) == 0;
         if !counted_clean && let Some(bad) = self.pieces().find_map(first_non_finite) {
             return Err(non_finite(function, bad));
         }
@@ -117,9 +118,10 @@ impl Sample {
         &mut self.values
     }
 
-    /// Whether the counted methods pay: the counts are there, or the sample is large.
+    /// Whether the counted methods pay: the counts are there, or the sample is large (and not
+    /// so large that a bucket's `u32` count could overflow).
     pub(crate) fn worth_counting(&self) -> bool {
-        self.counts.is_some() || self.len() >= WORTH_COUNTING
+        self.counts.is_some() || (WORTH_COUNTING..=u32::MAX as usize).contains(&self.len())
     }
 
     /// The sample with its bucket counts, counting now if they were not taken yet.
@@ -181,7 +183,7 @@ impl<'a> Counted<'a> {
     pub(crate) fn of_slice(values: &'a [f64]) -> Self {
         Self {
             pieces: vec![values],
-            counts: Cow::Owned(bucket_counts(values, key_bucket)),
+            counts: Cow::Owned(bucket_counts(values, BUCKETS, key_bucket)),
         }
     }
 
@@ -209,7 +211,7 @@ impl<'a> Counted<'a> {
         buckets: &[usize],
         gather: impl FnOnce(&[u32], &[usize]) -> Vec<Vec<f64>>,
     ) -> Gathered {
-        let slot = bucket_slots(buckets);
+        let slot = bucket_slots(buckets, BUCKETS);
         let sizes: Vec<usize> = buckets
             .iter()
             .map(|&bucket| self.counts[bucket] as usize)
