@@ -23,7 +23,6 @@ use super::arguments::{
 use super::bin_counts::{bin_counts, counted_bin_counts};
 use super::categories::{CategoryCounts, CategoryStatistic};
 use super::order_statistics::{RankBuckets, order_statistics};
-use super::sample::gather_pair;
 use super::samples::{SampleStatistic, Samples};
 use crate::error::invalid_argument;
 
@@ -136,10 +135,11 @@ impl Histogram {
         )
     }
 
-    /// The same from the bucket counts. The reference's buckets that hold the ranks the edges
-    /// need are gathered, and with quantile edges the current sample's same buckets in the same
-    /// pass (on another thread): an edge lies between the values of two adjacent ranks, so these
-    /// are nearly always the only buckets it cuts. Any other cut bucket takes one more pass.
+    /// The same from the bucket counts. One pass (on two threads) gathers the reference's
+    /// buckets that hold the ranks the edges need, and a selection in them gives the edges; those
+    /// buckets also hold every reference value an edge can cut. One more pass counts the current
+    /// sample's values in the buckets an edge cuts where they lie. (Gathering the current
+    /// sample's rank buckets alongside the reference's, one sample per thread, was 5% slower.)
     fn of_counted(spec: BinSpec, samples: &mut Samples) -> Option<Self> {
         let (reference, current) = (samples.reference.counted(), samples.current.counted());
         let last = reference.len() - 1;
@@ -149,14 +149,7 @@ impl Histogram {
             .as_ref()
             .map_or(vec![0, last], |plan| plan.wanted.clone());
         let located = RankBuckets::locate(&reference.counts, &ranks);
-        // Equal-width edges lie anywhere between the extremes, not in their buckets.
-        let current_buckets = if quantiles.is_some() {
-            &located.buckets[..]
-        } else {
-            &[]
-        };
-        let (mut known_reference, known_current) =
-            gather_pair((&reference, &located.buckets), (&current, current_buckets));
+        let mut known_reference = reference.gather(&located.buckets);
         let values = located.select(&mut known_reference);
         let edges = match &quantiles {
             Some(plan) => plan.edges(&values),
@@ -164,7 +157,7 @@ impl Histogram {
         };
         Self::from_counts(
             counted_bin_counts(&reference, &edges, Some(&known_reference)),
-            counted_bin_counts(&current, &edges, Some(&known_current)),
+            counted_bin_counts(&current, &edges, None),
         )
     }
 
