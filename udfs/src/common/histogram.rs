@@ -20,11 +20,11 @@ use super::arguments::{
     binary_label, check_arity, coerce_argument, constant_integer, constant_text, integer,
     numeric_or_category, text,
 };
-use super::bin_counts::{bin_counts, counted_bin_counts};
+use super::bin_counts::{bin_counts, bin_through_buckets, counted_bin_counts};
 use super::categories::{CategoryCounts, CategoryStatistic};
 use super::order_statistics::{RankBuckets, order_statistics};
 use super::samples::{SampleStatistic, Samples};
-use crate::error::invalid_argument;
+use crate::error::{invalid_argument, non_finite};
 
 pub(crate) const DEFAULT_BINS: usize = 10;
 
@@ -115,33 +115,38 @@ impl Histogram {
         })
     }
 
-    /// `None` when either sample is empty.
-    pub(crate) fn of_samples(spec: BinSpec, samples: &mut Samples) -> Option<Self> {
+    /// `None` when either sample is empty. A large current sample's values are checked here: a
+    /// non-finite one is an error of `function`.
+    pub(crate) fn of_samples(
+        function: &str,
+        spec: BinSpec,
+        samples: &mut Samples,
+    ) -> Result<Option<Self>> {
         if samples.reference.is_empty() || samples.current.is_empty() {
-            return None;
+            return Ok(None);
         }
         let countable = samples.reference.len().max(samples.current.len()) <= u32::MAX as usize;
         if countable && (samples.reference.worth_counting() || samples.current.worth_counting()) {
-            return Self::of_counted(spec, samples);
+            return Self::of_counted(function, spec, samples);
         }
         let reference = samples.reference.values_mut();
         let edges = match spec.binning {
             Binning::Quantile => quantile_edges(reference, spec.bins),
             Binning::EqualWidth => equal_width_edges(reference, spec.bins),
         };
-        Self::from_counts(
+        Ok(Self::from_counts(
             bin_counts(&edges, reference),
             bin_counts(&edges, samples.current.values_mut()),
-        )
+        ))
     }
 
-    /// The same from the bucket counts. One pass (on two threads) gathers the reference's
-    /// buckets that hold the ranks the edges need, and a selection in them gives the edges; those
-    /// buckets also hold every reference value an edge can cut. One more pass counts the current
-    /// sample's values in the buckets an edge cuts where they lie. (Gathering the current
-    /// sample's rank buckets alongside the reference's, one sample per thread, was 5% slower.)
-    fn of_counted(spec: BinSpec, samples: &mut Samples) -> Option<Self> {
-        let (reference, current) = (samples.reference.counted(), samples.current.counted());
+    /// The same from the reference's bucket counts. One pass (on two threads) gathers the
+    /// reference's buckets that hold the ranks the edges need, and a selection in them gives the
+    /// edges; those buckets also hold every reference value an edge can cut. The current sample
+    /// is binned in one pass through its values' buckets (`bin_counts::bin_through_buckets`),
+    /// which also checks them.
+    fn of_counted(function: &str, spec: BinSpec, samples: &mut Samples) -> Result<Option<Self>> {
+        let reference = samples.reference.counted();
         let last = reference.len() - 1;
         let quantiles =
             (spec.binning == Binning::Quantile).then(|| QuantilePlan::new(last, spec.bins));
@@ -155,10 +160,13 @@ impl Histogram {
             Some(plan) => plan.edges(&values),
             None => equal_width_between(values[0], values[1], spec.bins),
         };
-        Self::from_counts(
+        let current: Vec<&[f64]> = samples.current.pieces().collect();
+        let current_bins =
+            bin_through_buckets(&current, &edges).map_err(|bad| non_finite(function, bad))?;
+        Ok(Self::from_counts(
             counted_bin_counts(&reference, &edges, Some(&known_reference)),
-            counted_bin_counts(&current, &edges, None),
-        )
+            current_bins,
+        ))
     }
 
     pub(crate) fn of_categories(counts: &CategoryCounts) -> Option<Self> {
@@ -278,8 +286,12 @@ impl HistogramStatistic {
 }
 
 impl SampleStatistic for HistogramStatistic {
-    fn evaluate(&self, samples: &mut Samples) -> Result<ScalarValue> {
-        Ok(self.value(Histogram::of_samples(self.spec, samples)))
+    fn evaluate(&self, function: &str, samples: &mut Samples) -> Result<ScalarValue> {
+        Ok(self.value(Histogram::of_samples(function, self.spec, samples)?))
+    }
+
+    fn checks_current(&self) -> bool {
+        true
     }
 }
 
@@ -352,7 +364,9 @@ mod tests {
             bins: 2,
             binning: Binning::Quantile,
         };
-        let histogram = Histogram::of_samples(spec, &mut samples).expect("both samples present");
+        let histogram = Histogram::of_samples("t", spec, &mut samples)
+            .unwrap()
+            .expect("both samples present");
         // one edge at the median 3.0: [-inf, 3) and [3, inf)
         assert_eq!(histogram.reference, vec![0.4, 0.6]);
         assert_eq!(histogram.current, vec![1.0 / 3.0, 2.0 / 3.0]);
@@ -365,7 +379,9 @@ mod tests {
             bins: 10,
             binning: Binning::EqualWidth,
         };
-        let histogram = Histogram::of_samples(spec, &mut samples).expect("both samples present");
+        let histogram = Histogram::of_samples("t", spec, &mut samples)
+            .unwrap()
+            .expect("both samples present");
         assert_eq!(histogram.bins(), 2);
         assert_eq!(histogram.reference, vec![0.0, 1.0]);
     }
@@ -468,8 +484,9 @@ mod tests {
                     reference: held(reference),
                     current: held(current),
                 };
-                let histogram =
-                    Histogram::of_samples(spec, &mut samples).expect("both samples present");
+                let histogram = Histogram::of_samples("t", spec, &mut samples)
+                    .unwrap()
+                    .expect("both samples present");
                 assert_eq!(
                     histogram.counts,
                     by_definition(spec, reference, current),
@@ -486,6 +503,34 @@ mod tests {
             bins: 10,
             binning: Binning::Quantile,
         };
-        assert!(Histogram::of_samples(spec, &mut samples).is_none());
+        assert!(
+            Histogram::of_samples("t", spec, &mut samples)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_non_finite_value_in_a_large_current_sample_is_an_error_of_the_function() {
+        use crate::common::group_states::GroupState;
+        let statistic = HistogramStatistic::shared(
+            BinSpec {
+                bins: 10,
+                binning: Binning::Quantile,
+            },
+            |histogram| Some(histogram.bins() as f64),
+        );
+        for bad in [f64::NAN, f64::INFINITY] {
+            let mut current = scrambled(150_000, 3, 149_993, |u| u);
+            current[77_777] = bad;
+            let mut samples = Samples {
+                reference: held(&scrambled(120_000, 1, 119_993, |u| u)),
+                current: held(&current),
+            };
+            let error = samples
+                .evaluate("psi", &*statistic)
+                .expect_err("non-finite values are refused");
+            assert!(error.to_string().contains("psi"), "{error}");
+        }
     }
 }

@@ -21,6 +21,9 @@ pub(crate) fn order_key(value: f64) -> u64 {
 /// share of a sample (with 16 bits, four times as many values were gathered and selected in).
 pub(crate) const BUCKET_BITS: u32 = 18;
 pub(crate) const BUCKETS: usize = 1 << BUCKET_BITS;
+/// The buckets of NaN and ±∞ (every key with all exponent bits set) are the lowest and the
+/// highest this many: as many as the bits after the sign and the 11 exponent bits tell apart.
+pub(crate) const NON_FINITE_AT_EACH_END: usize = 1 << (BUCKET_BITS - 12);
 
 /// The bucket of a value: the top bits of its key, so buckets are ordered like their values.
 #[inline]

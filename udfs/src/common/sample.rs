@@ -15,8 +15,8 @@ use datafusion::arrow::buffer::ScalarBuffer;
 use datafusion::common::Result;
 
 use super::order_key::{
-    BUCKET_BITS, BUCKETS, LEFT_OUT, bucket_counts, bucket_slots, count_into, gather_buckets,
-    gather_on_this_thread, key_bucket,
+    BUCKETS, LEFT_OUT, NON_FINITE_AT_EACH_END, PARALLEL_PASS, bucket_counts, bucket_slots,
+    count_into, gather_buckets, gather_on_this_thread, halves, key_bucket,
 };
 use super::{both, large_pair};
 use crate::error::non_finite;
@@ -45,13 +45,11 @@ impl From<Vec<f64>> for Sample {
     }
 }
 
-/// The buckets of NaN and ±∞, every key with all exponent bits set: the lowest and the highest
-/// buckets, as many as the bucket bits after the sign and the 11 exponent bits can tell apart.
+/// How many values lie in the buckets of NaN and ±∞.
 fn non_finite_count(counts: &[u32]) -> u64 {
-    const EACH_END: usize = 1 << (BUCKET_BITS - 12);
-    counts[..EACH_END]
+    counts[..NON_FINITE_AT_EACH_END]
         .iter()
-        .chain(&counts[BUCKETS - EACH_END..])
+        .chain(&counts[BUCKETS - NON_FINITE_AT_EACH_END..])
         .map(|&count| u64::from(count))
         .sum()
 }
@@ -94,6 +92,27 @@ impl Sample {
             return Err(non_finite(function, bad));
         }
         Ok(())
+    }
+
+    /// [`Sample::check`], counting a large sample on two threads.
+    pub(crate) fn check_on_two_threads(&mut self, function: &str) -> Result<()> {
+        if self.counts.is_none() && self.worth_counting() && self.len() >= PARALLEL_PASS {
+            let pieces: Vec<&[f64]> = self.pieces().collect();
+            let [first, second] = halves(&pieces);
+            let count = |pieces: &[&[f64]]| {
+                let mut counts = vec![0; BUCKETS];
+                for piece in pieces {
+                    count_into(&mut counts, piece, key_bucket);
+                }
+                counts
+            };
+            let (mut counts, rest) = both(true, || count(&first), || count(&second));
+            for (count, add) in counts.iter_mut().zip(rest) {
+                *count += add;
+            }
+            self.counts = Some(counts);
+        }
+        self.check(function)
     }
 
     /// Every value, piece by piece.

@@ -25,7 +25,14 @@ pub(crate) struct Samples {
 
 /// A statistic of two samples. `evaluate` may reorder the samples (most sort them).
 pub(crate) trait SampleStatistic: std::fmt::Debug + Send + Sync {
-    fn evaluate(&self, samples: &mut Samples) -> Result<ScalarValue>;
+    /// `function` names the statistic in errors.
+    fn evaluate(&self, function: &str, samples: &mut Samples) -> Result<ScalarValue>;
+
+    /// Whether the statistic checks a large current sample's values itself, in a pass it makes
+    /// anyway, so that evaluation need not count that sample first.
+    fn checks_current(&self) -> bool {
+        false
+    }
 }
 
 /// The second argument as flags: booleans as they are, numeric labels must be 0 or 1.
@@ -90,8 +97,18 @@ impl Samples {
     }
 
     /// Checks both samples (`Sample::check`), the two on separate threads when both are large.
-    fn check(&mut self, function: &str) -> Result<()> {
+    /// With `current_too` false, a large current sample is left to the statistic (which then
+    /// checks it, see [`SampleStatistic::checks_current`]) and the reference is counted on two
+    /// threads.
+    fn check(&mut self, function: &str, current_too: bool) -> Result<()> {
         let Self { reference, current } = self;
+        if !current_too
+            && current.worth_counting()
+            && !reference.is_empty()
+            && reference.len() <= u32::MAX as usize
+        {
+            return reference.check_on_two_threads(function);
+        }
         let (reference_checked, current_checked) = both(
             large_pair(reference.len(), current.len()),
             || reference.check(function),
@@ -166,8 +183,8 @@ impl GroupState for Samples {
     }
 
     fn evaluate(&mut self, function: &str, statistic: &Self::Statistic) -> Result<ScalarValue> {
-        self.check(function)?;
-        statistic.evaluate(self)
+        self.check(function, !statistic.checks_current())?;
+        statistic.evaluate(function, self)
     }
 
     fn bytes(&self) -> usize {
@@ -217,7 +234,7 @@ mod tests {
                             |_| 0,
                         )?;
                     }
-                    samples.check("psi")
+                    samples.check("psi", true)
                 })
                 .expect_err("NaN is refused");
             assert!(error.to_string().contains("psi"), "{error}");

@@ -31,7 +31,7 @@ fn return_type() -> DataType {
 struct KolmogorovSmirnov;
 
 impl SampleStatistic for KolmogorovSmirnov {
-    fn evaluate(&self, samples: &mut Samples) -> Result<ScalarValue> {
+    fn evaluate(&self, _function: &str, samples: &mut Samples) -> Result<ScalarValue> {
         let return_type = return_type();
         if samples.reference.is_empty() || samples.current.is_empty() {
             return struct_value(&return_type, None);

@@ -57,7 +57,9 @@ mod tests {
             bins: 5,
             binning: Binning::Quantile,
         };
-        let histogram = Histogram::of_samples(spec, &mut samples).expect("both samples");
+        let histogram = Histogram::of_samples("psi", spec, &mut samples)
+            .unwrap()
+            .expect("both samples");
         assert_eq!(histogram.reference, vec![0.2; 5]);
         assert_eq!(histogram.current, vec![0.4, 0.1, 0.0, 0.1, 0.4]);
         let expected =
@@ -74,7 +76,9 @@ mod tests {
             bins: 10,
             binning: Binning::Quantile,
         };
-        let histogram = Histogram::of_samples(spec, &mut samples).expect("both samples");
+        let histogram = Histogram::of_samples("psi", spec, &mut samples)
+            .unwrap()
+            .expect("both samples");
         assert_eq!(psi_of(&histogram), Some(0.0));
     }
 }

@@ -57,7 +57,7 @@ pub(crate) fn wasserstein_distance(reference: &mut [f64], current: &mut [f64]) -
 struct Wasserstein;
 
 impl SampleStatistic for Wasserstein {
-    fn evaluate(&self, samples: &mut Samples) -> Result<ScalarValue> {
+    fn evaluate(&self, _function: &str, samples: &mut Samples) -> Result<ScalarValue> {
         Ok(ScalarValue::Float64(wasserstein_distance(
             samples.reference.values_mut(),
             samples.current.values_mut(),

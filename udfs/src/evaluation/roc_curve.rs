@@ -69,7 +69,7 @@ pub(crate) trait RankingMetric: 'static {
 struct Ranking(fn(&mut Samples) -> Option<f64>);
 
 impl SampleStatistic for Ranking {
-    fn evaluate(&self, samples: &mut Samples) -> Result<ScalarValue> {
+    fn evaluate(&self, _function: &str, samples: &mut Samples) -> Result<ScalarValue> {
         Ok(ScalarValue::Float64((self.0)(samples)))
     }
 }

@@ -232,7 +232,13 @@ fn measure(
     };
     let (histogram, samples) = match (categories, samples) {
         (Some(counts), samples) => (Histogram::of_categories(&counts), samples),
-        (None, Some(mut samples)) => (Histogram::of_samples(spec, &mut samples), Some(samples)),
+        // The values were checked as they were read, so binning finds no non-finite one.
+        (None, Some(mut samples)) => (
+            Histogram::of_samples("drift_report", spec, &mut samples)
+                .ok()
+                .flatten(),
+            Some(samples),
+        ),
         (None, None) => (None, None),
     };
     let psi = histogram.as_ref().and_then(psi_of);
