@@ -54,6 +54,14 @@ fn non_finite_count(counts: &[u32]) -> u64 {
         .sum()
 }
 
+fn count_pieces(pieces: &[&[f64]]) -> Vec<u32> {
+    let mut counts = vec![0; BUCKETS];
+    for piece in pieces {
+        count_into(&mut counts, piece, key_bucket);
+    }
+    counts
+}
+
 fn first_non_finite(values: &[f64]) -> Option<f64> {
     values.iter().copied().find(|value| !value.is_finite())
 }
@@ -99,14 +107,7 @@ impl Sample {
         if self.counts.is_none() && self.worth_counting() && self.len() >= PARALLEL_PASS {
             let pieces: Vec<&[f64]> = self.pieces().collect();
             let [first, second] = halves(&pieces);
-            let count = |pieces: &[&[f64]]| {
-                let mut counts = vec![0; BUCKETS];
-                for piece in pieces {
-                    count_into(&mut counts, piece, key_bucket);
-                }
-                counts
-            };
-            let (mut counts, rest) = both(true, || count(&first), || count(&second));
+            let (mut counts, rest) = both(true, || count_pieces(&first), || count_pieces(&second));
             for (count, add) in counts.iter_mut().zip(rest) {
                 *count += add;
             }
@@ -146,11 +147,8 @@ impl Sample {
     /// The sample with its bucket counts, counting now if they were not taken yet.
     pub(crate) fn counted(&mut self) -> Counted<'_> {
         if self.counts.is_none() {
-            let mut counts = vec![0; BUCKETS];
-            for piece in self.pieces() {
-                count_into(&mut counts, piece, key_bucket);
-            }
-            self.counts = Some(counts);
+            let pieces: Vec<&[f64]> = self.pieces().collect();
+            self.counts = Some(count_pieces(&pieces));
         }
         Counted {
             pieces: self.pieces().collect(),
@@ -313,5 +311,29 @@ mod tests {
             .check("psi")
             .expect("the largest finite values are accepted");
         assert!(extremes.worth_counting());
+    }
+
+    #[test]
+    fn a_large_sample_is_counted_and_checked_on_two_threads() {
+        let values: Vec<f64> = (0..PARALLEL_PASS + 10_001)
+            .map(|i| ((i * 7_919) % 100_003) as f64 - 50_000.5)
+            .collect();
+        let held = |values: &[f64]| {
+            let mut sample = Sample::default();
+            for piece in values.chunks(70_000) {
+                sample.append(buffer(piece.to_vec()));
+            }
+            sample
+        };
+        let mut sample = held(&values);
+        sample.check_on_two_threads("psi").expect("finite values");
+        let expected = Counted::of_slice(&values).counts.into_owned();
+        assert_eq!(*sample.counted().counts, expected[..]);
+        let mut with_nan = values;
+        with_nan[PARALLEL_PASS] = f64::NAN;
+        let error = held(&with_nan)
+            .check_on_two_threads("psi")
+            .expect_err("NaN is refused");
+        assert!(error.to_string().contains("psi"), "{error}");
     }
 }
