@@ -6,10 +6,9 @@
 //! bin: its whole count goes to that bin. Only the values of the few buckets that an edge cuts
 //! are compared, taken from buckets gathered already where possible.
 
-use super::both;
 use super::order_key::{
-    BUCKETS, ChosenBuckets, NON_FINITE_AT_EACH_END, PARALLEL_PASS, bucket_bounds, for_each_chosen,
-    halves, key_bucket,
+    BUCKETS, ChosenBuckets, NON_FINITE_AT_EACH_END, added, bucket_bounds, for_each_chosen,
+    in_halves, key_bucket,
 };
 use super::sample::{Counted, Gathered};
 
@@ -122,17 +121,7 @@ pub(crate) fn bin_through_buckets(pieces: &[&[f64]], edges: &[f64]) -> Result<Ve
         }
         Ok(counts)
     };
-    let total: usize = pieces.iter().map(|piece| piece.len()).sum();
-    if total < PARALLEL_PASS {
-        return count(pieces);
-    }
-    let [first, second] = halves(pieces);
-    let (counts, rest) = both(true, || count(&first), || count(&second));
-    let (mut counts, rest) = (counts?, rest?);
-    for (count, add) in counts.iter_mut().zip(rest) {
-        *count += add;
-    }
-    Ok(counts)
+    in_halves(pieces, count, |first, second| Ok(added(first?, second?)))
 }
 
 /// The bin counts of the values in the `cut` buckets, counted in one pass (on two threads when
@@ -151,21 +140,13 @@ fn count_cut_values(pieces: &[&[f64]], cut: &[usize], edges: &[f64]) -> Vec<u64>
         }
         counts
     };
-    let total: usize = pieces.iter().map(|piece| piece.len()).sum();
-    if total < PARALLEL_PASS {
-        return count(pieces);
-    }
-    let [first, second] = halves(pieces);
-    let (mut counts, rest) = both(true, || count(&first), || count(&second));
-    for (count, add) in counts.iter_mut().zip(rest) {
-        *count += add;
-    }
-    counts
+    in_halves(pieces, count, added)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::common::order_key::PARALLEL_PASS;
 
     #[test]
     fn counting_by_bucket_counts_as_the_comparisons_do() {

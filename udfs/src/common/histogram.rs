@@ -23,6 +23,7 @@ use super::arguments::{
 use super::bin_counts::{bin_counts, bin_through_buckets, counted_bin_counts};
 use super::categories::{CategoryCounts, CategoryStatistic};
 use super::order_statistics::{RankBuckets, order_statistics};
+use super::sample::worth_counting_pair;
 use super::samples::{SampleStatistic, Samples};
 use crate::error::{invalid_argument, non_finite};
 
@@ -125,8 +126,7 @@ impl Histogram {
         if samples.reference.is_empty() || samples.current.is_empty() {
             return Ok(None);
         }
-        let countable = samples.reference.len().max(samples.current.len()) <= u32::MAX as usize;
-        if countable && (samples.reference.worth_counting() || samples.current.worth_counting()) {
+        if worth_counting_pair(&samples.reference, &samples.current) {
             return Self::of_counted(function, spec, samples);
         }
         let reference = samples.reference.values_mut();
@@ -462,7 +462,7 @@ mod tests {
                 scrambled(100, 19, 97, |u| 1.0 + u * 2e-12),
             ),
             // a gap in the reference: the median edge (≈ 50) lies in a bucket that holds no
-            // reference value, so the current sample's values there take a pass of their own
+            // reference value, and the current sample has values there
             (
                 scrambled(200_000, 29, 199_999, |u| if u < 0.5 { u } else { 99.5 + u }),
                 scrambled(150_000, 31, 149_993, |u| 101.0 * u),

@@ -10,7 +10,7 @@
 //! full walk's, and usually only a small share of the values is ever sorted.
 
 use super::order_key::{BUCKET_BITS, bucket_counts, bucket_slots, gather_buckets, order_key};
-use super::sample::{Sample, gather_pair};
+use super::sample::{Sample, gather_pair, worth_counting_pair};
 use super::{both, large_pair, sort_both};
 
 /// A bucket with fewer values than this is sorted rather than split further.
@@ -25,8 +25,7 @@ const SUB_BUCKETS: usize = 1 << SUB_BUCKET_BITS;
 pub(crate) fn ks_statistic(reference: &mut Sample, current: &mut Sample) -> f64 {
     let (n, m) = (reference.len(), current.len());
     let gap = |i: usize, j: usize| (i as f64 / n as f64 - j as f64 / m as f64).abs();
-    let counted = reference.worth_counting() || current.worth_counting();
-    if !counted || n.max(m) > u32::MAX as usize {
+    if !worth_counting_pair(reference, current) {
         let (reference, current) = (reference.values_mut(), current.values_mut());
         sort_both(reference, current);
         return walk(reference, current, 0, 0, gap);
@@ -36,7 +35,7 @@ pub(crate) fn ks_statistic(reference: &mut Sample, current: &mut Sample) -> f64 
     let mut best = 0.0;
     let (buckets, belows) =
         candidate_buckets(&reference.counts, &current.counts, (0, 0), &gap, &mut best);
-    let (reference, current) = gather_pair((&reference, &buckets), (&current, &buckets));
+    let (reference, current) = gather_pair(&reference, &current, &buckets);
     let (reference, current) = (reference.values, current.values);
     for ((mut reference, mut current), below) in reference.into_iter().zip(current).zip(belows) {
         widest_gap(&mut reference, &mut current, below, 1, &gap, &mut best);

@@ -65,7 +65,7 @@ pub(crate) fn bucket_slots(chosen: &[usize], buckets: usize) -> Vec<u32> {
 
 /// Values per step of [`for_each_chosen`]: the positions of one step's hits fit in L1.
 const STEP: usize = 2048;
-/// From this many values on, a pass over chosen buckets is split over two threads.
+/// From this many values on, [`in_halves`] splits a pass over two threads.
 pub(crate) const PARALLEL_PASS: usize = 1 << 20;
 
 /// The `chosen` ones of `buckets` buckets as one bit each, which stays in L1 where a table of
@@ -109,9 +109,17 @@ pub(crate) fn for_each_chosen(
     }
 }
 
-/// The values (given in pieces) split in two halves of pieces, for a pass on two threads.
-pub(crate) fn halves<'a>(pieces: &[&'a [f64]]) -> [Vec<&'a [f64]>; 2] {
+/// `pass` over the values (given in pieces), or when they are many, over each half of them on
+/// its own thread, the two results put together by `join`.
+pub(crate) fn in_halves<T: Send>(
+    pieces: &[&[f64]],
+    pass: impl Fn(&[&[f64]]) -> T + Sync,
+    join: impl FnOnce(T, T) -> T,
+) -> T {
     let total: usize = pieces.iter().map(|piece| piece.len()).sum();
+    if total < PARALLEL_PASS {
+        return pass(pieces);
+    }
     let (mut first, mut second) = (Vec::new(), Vec::new());
     let mut seen = 0;
     for &piece in pieces {
@@ -120,7 +128,16 @@ pub(crate) fn halves<'a>(pieces: &[&'a [f64]]) -> [Vec<&'a [f64]>; 2] {
         second.push(&piece[split..]);
         seen += piece.len();
     }
-    [first, second]
+    let (first, second) = both(true, || pass(&first), || pass(&second));
+    join(first, second)
+}
+
+/// Two halves' counts added up.
+pub(crate) fn added<T: std::ops::AddAssign + Copy>(mut counts: Vec<T>, more: Vec<T>) -> Vec<T> {
+    for (count, add) in counts.iter_mut().zip(more) {
+        *count += add;
+    }
+    counts
 }
 
 /// The values (given in pieces) of the chosen buckets, one vector per choice: `slot[bucket]` is
@@ -132,17 +149,16 @@ pub(crate) fn gather_buckets(
     slot: &[u32],
     sizes: &[usize],
 ) -> Vec<Vec<f64>> {
-    let total: usize = pieces.iter().map(|piece| piece.len()).sum();
-    if total < PARALLEL_PASS {
-        return gather_on_this_thread(pieces, &bucket, slot, sizes);
-    }
-    let [first, second] = halves(pieces);
-    let gather = |pieces: &[&[f64]]| gather_on_this_thread(pieces, &bucket, slot, sizes);
-    let (mut gathered, rest) = both(true, || gather(&first), || gather(&second));
-    for (values, rest) in gathered.iter_mut().zip(rest) {
-        values.extend_from_slice(&rest);
-    }
-    gathered
+    in_halves(
+        pieces,
+        |pieces| gather_on_this_thread(pieces, &bucket, slot, sizes),
+        |mut gathered, rest| {
+            for (values, rest) in gathered.iter_mut().zip(rest) {
+                values.extend_from_slice(&rest);
+            }
+            gathered
+        },
+    )
 }
 
 /// [`gather_buckets`] in one pass on the calling thread. Each vector has room for its whole

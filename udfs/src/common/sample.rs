@@ -15,8 +15,8 @@ use datafusion::arrow::buffer::ScalarBuffer;
 use datafusion::common::Result;
 
 use super::order_key::{
-    BUCKETS, LEFT_OUT, NON_FINITE_AT_EACH_END, PARALLEL_PASS, bucket_counts, bucket_slots,
-    count_into, gather_buckets, gather_on_this_thread, halves, key_bucket,
+    BUCKETS, LEFT_OUT, NON_FINITE_AT_EACH_END, added, bucket_counts, bucket_slots, count_into,
+    gather_buckets, gather_on_this_thread, in_halves, key_bucket,
 };
 use super::{both, large_pair};
 use crate::error::non_finite;
@@ -104,14 +104,9 @@ impl Sample {
 
     /// [`Sample::check`], counting a large sample on two threads.
     pub(crate) fn check_on_two_threads(&mut self, function: &str) -> Result<()> {
-        if self.counts.is_none() && self.worth_counting() && self.len() >= PARALLEL_PASS {
+        if self.counts.is_none() && self.worth_counting() {
             let pieces: Vec<&[f64]> = self.pieces().collect();
-            let [first, second] = halves(&pieces);
-            let (mut counts, rest) = both(true, || count_pieces(&first), || count_pieces(&second));
-            for (count, add) in counts.iter_mut().zip(rest) {
-                *count += add;
-            }
-            self.counts = Some(counts);
+            self.counts = Some(in_halves(&pieces, count_pieces, added));
         }
         self.check(function)
     }
@@ -242,28 +237,31 @@ impl<'a> Counted<'a> {
     }
 }
 
-/// The values of `reference_buckets` in the reference sample and of `current_buckets` in the
-/// current one: one pass over each, the two on separate threads when both are large.
+/// The values of `buckets` in both samples: one pass over each, the two on separate threads when
+/// both are large.
 pub(crate) fn gather_pair(
-    (reference, reference_buckets): (&Counted, &[usize]),
-    (current, current_buckets): (&Counted, &[usize]),
+    reference: &Counted,
+    current: &Counted,
+    buckets: &[usize],
 ) -> (Gathered, Gathered) {
-    if reference_buckets.is_empty() || current_buckets.is_empty() {
-        return (
-            reference.gather(reference_buckets),
-            current.gather(current_buckets),
-        );
-    }
     both(
         large_pair(reference.len(), current.len()),
-        || reference.gather_on_this_thread(reference_buckets),
-        || current.gather_on_this_thread(current_buckets),
+        || reference.gather_on_this_thread(buckets),
+        || current.gather_on_this_thread(buckets),
     )
+}
+
+/// Whether two samples are worth counting for a statistic of both: one is large, and neither is
+/// too large for `u32` bucket counts.
+pub(crate) fn worth_counting_pair(reference: &Sample, current: &Sample) -> bool {
+    (reference.worth_counting() || current.worth_counting())
+        && reference.len().max(current.len()) <= u32::MAX as usize
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::common::order_key::PARALLEL_PASS;
 
     fn buffer(values: Vec<f64>) -> ScalarBuffer<f64> {
         ScalarBuffer::from(values)

@@ -11,7 +11,7 @@ use datafusion::common::{Result, ScalarValue, internal_err};
 
 use super::arguments::float_column;
 use super::group_states::{GroupState, selected};
-use super::sample::Sample;
+use super::sample::{Sample, worth_counting_pair};
 use super::sample_state::{merge_samples_state, samples_state};
 use super::{both, large_pair};
 use crate::error::{invalid_argument, non_finite};
@@ -102,10 +102,13 @@ impl Samples {
     /// threads.
     fn check(&mut self, function: &str, current_too: bool) -> Result<()> {
         let Self { reference, current } = self;
+        // Where the current sample is large and the reference is not empty, such a statistic
+        // takes its counted path (`worth_counting_pair`), which bins and checks the current
+        // sample itself.
         if !current_too
             && current.worth_counting()
             && !reference.is_empty()
-            && reference.len() <= u32::MAX as usize
+            && worth_counting_pair(reference, current)
         {
             return reference.check_on_two_threads(function);
         }
