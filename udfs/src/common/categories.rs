@@ -20,7 +20,12 @@ use datafusion::common::{Result, ScalarValue, internal_err};
 
 use super::group_states::{GroupState, selected};
 use super::samples::binary_flags;
-use super::view_ids::{INLINE_BYTES, ViewIds, view_in, view_of};
+use super::view_ids::{INLINE_BYTES, ViewIds, view_in, view_of, views_in};
+
+/// Rows looked up at a time.
+const CHUNK: usize = 1024;
+/// Up to this many categories, a chunk is counted in four running totals (`count_ids`).
+const LANED_CATEGORIES: usize = 256;
 
 /// Per category: (reference count, current count).
 #[derive(Debug, Default, Clone)]
@@ -56,45 +61,63 @@ impl CategoryCounts {
     }
 
     /// Counts every row of `categories`, which has no NULLs, in sample `side`. A chunk of rows
-    /// is looked up first and counted after. The lookup loop itself only finds known categories
-    /// of at most 12 bytes; a new or longer category goes to `view_id` / `string_id`, kept out
-    /// of line so that the loop stays small.
+    /// is looked up first and counted after. The lookup (`ViewIds::find_run`) only finds known
+    /// categories of at most 12 bytes; it stops at any other, which `view_id` / `string_id`
+    /// look up or add, kept out of line so that the loop stays small.
     fn add_all(&mut self, categories: Categories, side: usize) {
-        const CHUNK: usize = 1024;
         let mut ids = [0; CHUNK];
+        let mut lanes = [[0; 4]; LANED_CATEGORIES];
+        let mut string_views = [0; CHUNK];
         let rows = categories.array().len();
         for first in (0..rows).step_by(CHUNK) {
-            let chunk = &mut ids[..CHUNK.min(rows - first)];
-            match categories {
-                Categories::Views(views) => {
-                    let all = views.views();
-                    for (row, id) in (first..).zip(chunk.iter_mut()) {
-                        let view = all[row];
-                        let known = (view as u32 as usize <= INLINE_BYTES)
-                            .then(|| self.inline_ids.get(view))
-                            .flatten();
-                        *id = match known {
-                            Some(id) => id,
-                            None => self.view_id(views, row),
-                        };
-                    }
-                }
+            let chunk = first..rows.min(first + CHUNK);
+            let views = match categories {
+                Categories::Views(views) => &views.views()[chunk.clone()],
                 Categories::Strings(strings) => {
-                    let (offsets, bytes) = (strings.value_offsets(), strings.value_data());
-                    for (row, id) in (first..).zip(chunk.iter_mut()) {
-                        let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
-                        let known =
-                            view_in(bytes, start, end).and_then(|view| self.inline_ids.get(view));
-                        *id = match known {
-                            Some(id) => id,
-                            None => self.string_id(strings, row),
-                        };
-                    }
+                    let offsets = &strings.value_offsets()[chunk.start..=chunk.end];
+                    views_in(strings.value_data(), offsets, &mut string_views);
+                    &string_views[..chunk.len()]
+                }
+            };
+            let ids = &mut ids[..chunk.len()];
+            let mut done = 0;
+            while done < ids.len() {
+                done += self.inline_ids.find_run(&views[done..], &mut ids[done..]);
+                if let Some(id) = ids.get_mut(done) {
+                    let row = chunk.start + done;
+                    *id = match categories {
+                        Categories::Views(views) => self.view_id(views, row),
+                        Categories::Strings(strings) => self.string_id(strings, row),
+                    } as u32;
+                    done += 1;
                 }
             }
-            for &id in chunk.iter() {
-                self.counts[id][side] += 1;
+            self.count_ids(ids, side, &mut lanes);
+        }
+    }
+
+    /// Adds one to `side`'s count of each of `ids`. With few categories, consecutive rows often
+    /// share one, and each increment would wait for the one before; four running totals, by
+    /// row position modulo 4, keep the increments apart.
+    fn count_ids(&mut self, ids: &[u32], side: usize, lanes: &mut [[u32; 4]; LANED_CATEGORIES]) {
+        if self.counts.len() > LANED_CATEGORIES {
+            for &id in ids {
+                self.counts[id as usize][side] += 1;
             }
+            return;
+        }
+        let quads = ids.chunks_exact(4);
+        for &id in quads.remainder() {
+            self.counts[id as usize][side] += 1;
+        }
+        for quad in quads {
+            for (lane, &id) in quad.iter().enumerate() {
+                lanes[id as usize][lane] += 1;
+            }
+        }
+        for (count, lane) in self.counts.iter_mut().zip(lanes.iter_mut()) {
+            count[side] += lane.iter().map(|&n| u64::from(n)).sum::<u64>();
+            *lane = [0; 4];
         }
     }
 
@@ -440,6 +463,40 @@ mod tests {
             CategoryCounts::fold_rows("test", &values, None, &mut groups, |row| row % 2).unwrap();
             assert_eq!(owned(&groups[0]), expected((0..10).step_by(2)));
             assert_eq!(owned(&groups[1]), expected((1..10).step_by(2)));
+        }
+    }
+
+    /// Few categories are counted in four running totals, many (past `LANED_CATEGORIES`) one by
+    /// one; both, with short and long names, in chunks that new categories interrupt.
+    #[test]
+    fn few_and_many_categories_count_as_names_do() {
+        for (distinct, long) in [(20, false), (20, true), (3000, false), (3000, true)] {
+            let names: Vec<String> = (0..5000usize)
+                .map(|row| {
+                    let id = (row * 7919 + row / 3) % distinct;
+                    if long {
+                        format!("category number {id}")
+                    } else {
+                        format!("c{id}")
+                    }
+                })
+                .collect();
+            let mut expected: BTreeMap<String, [u64; 2]> = BTreeMap::new();
+            for name in &names {
+                expected.entry(name.clone()).or_default()[1] += 1;
+            }
+            let expected: Vec<_> = expected.into_iter().collect();
+            let flags: ArrayRef = Arc::new(BooleanArray::from(vec![false; names.len()]));
+            let columns: [ArrayRef; 2] = [
+                Arc::new(StringViewArray::from_iter_values(&names)),
+                Arc::new(StringArray::from_iter_values(&names)),
+            ];
+            for column in columns {
+                let mut counts = CategoryCounts::default();
+                CategoryCounts::fold_all("test", &[column, Arc::clone(&flags)], &mut counts)
+                    .unwrap();
+                assert_eq!(owned(&counts), expected, "{distinct} {long}");
+            }
         }
     }
 
