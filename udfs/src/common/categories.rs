@@ -21,11 +21,15 @@ use datafusion::common::{Result, ScalarValue, internal_err};
 use super::group_states::{GroupState, selected};
 use super::samples::binary_flags;
 use super::view_ids::{INLINE_BYTES, ViewIds, view_in, view_of, views_in};
+use super::{PARALLEL_MIN, both};
 
 /// Rows looked up at a time.
 const CHUNK: usize = 1024;
 /// Up to this many categories, a chunk is counted in four running totals (`count_ids`).
 const LANED_CATEGORIES: usize = 256;
+/// Rows of whole batches held before they are counted, on two threads: enough that starting a
+/// thread (tens of µs) is small against counting them (a few ms).
+const HELD_ROWS: usize = 1 << 20;
 
 /// Per category: (reference count, current count).
 #[derive(Debug, Default, Clone)]
@@ -37,16 +41,124 @@ pub(crate) struct CategoryCounts {
     inline_ids: ViewIds,
     /// Ids of the longer categories.
     named_ids: HashMap<String, usize>,
+    /// Whole batches not counted yet (`hold`), and their rows.
+    held: Vec<HeldBatch>,
+    held_rows: usize,
+}
+
+/// A batch of categories without NULLs, all in sample `side`.
+#[derive(Debug, Clone)]
+struct HeldBatch {
+    column: HeldColumn,
+    side: usize,
+}
+
+#[derive(Debug, Clone)]
+enum HeldColumn {
+    Views(StringViewArray),
+    Strings(StringArray),
+}
+
+impl HeldColumn {
+    fn categories(&self) -> Categories<'_> {
+        match self {
+            Self::Views(views) => Categories::Views(views),
+            Self::Strings(strings) => Categories::Strings(strings),
+        }
+    }
+
+    fn slice(&self, offset: usize, length: usize) -> Self {
+        match self {
+            Self::Views(views) => Self::Views(views.slice(offset, length)),
+            Self::Strings(strings) => Self::Strings(strings.slice(offset, length)),
+        }
+    }
+}
+
+/// `batches` split after `rows` rows.
+fn split_after(batches: Vec<HeldBatch>, rows: usize) -> (Vec<HeldBatch>, Vec<HeldBatch>) {
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    let mut seen = 0;
+    for batch in batches {
+        let length = batch.column.categories().array().len();
+        let split = rows.saturating_sub(seen).min(length);
+        seen += length;
+        if split > 0 {
+            first.push(HeldBatch {
+                column: batch.column.slice(0, split),
+                side: batch.side,
+            });
+        }
+        if split < length {
+            second.push(HeldBatch {
+                column: batch.column.slice(split, length - split),
+                side: batch.side,
+            });
+        }
+    }
+    (first, second)
 }
 
 impl CategoryCounts {
     pub(crate) fn add(&mut self, category: &str, is_reference: bool, count: u64) {
-        let id = if category.len() <= INLINE_BYTES {
+        let id = self.id_of(category);
+        self.counts[id][usize::from(!is_reference)] += count;
+    }
+
+    fn id_of(&mut self, category: &str) -> usize {
+        if category.len() <= INLINE_BYTES {
             self.inline_id(view_of(category), || category)
         } else {
             self.named_id(category)
+        }
+    }
+
+    /// Keeps a batch of one sample to count later with others, on two threads, in
+    /// `count_held`.
+    fn hold(&mut self, categories: Categories, side: usize) {
+        let column = match categories {
+            Categories::Views(views) => HeldColumn::Views(views.clone()),
+            Categories::Strings(strings) => HeldColumn::Strings(strings.clone()),
         };
-        self.counts[id][usize::from(!is_reference)] += count;
+        self.held_rows += categories.array().len();
+        self.held.push(HeldBatch { column, side });
+        if self.held_rows >= HELD_ROWS {
+            self.count_held();
+        }
+    }
+
+    /// Counts the held batches. Many rows are split in halves, the second counted on another
+    /// thread into a table of its own, whose counts are then added by name.
+    fn count_held(&mut self) {
+        let held = std::mem::take(&mut self.held);
+        let rows = std::mem::take(&mut self.held_rows);
+        if rows < PARALLEL_MIN {
+            for batch in &held {
+                self.add_all(batch.column.categories(), batch.side);
+            }
+            return;
+        }
+        let (first, second) = split_after(held, rows / 2);
+        let (other, ()) = both(
+            true,
+            move || {
+                let mut other = Self::default();
+                for batch in &second {
+                    other.add_all(batch.column.categories(), batch.side);
+                }
+                other
+            },
+            || {
+                for batch in &first {
+                    self.add_all(batch.column.categories(), batch.side);
+                }
+            },
+        );
+        for (name, [in_reference, in_current]) in other.rows() {
+            let id = self.id_of(name);
+            self.counts[id][0] += in_reference;
+            self.counts[id][1] += in_current;
+        }
     }
 
     /// Counts row `row` of `categories`, which must be valid, in sample `side` (0 reference, 1
@@ -177,6 +289,7 @@ impl CategoryCounts {
 
     /// Categories with their reference and current counts, in order of first appearance.
     fn rows(&self) -> impl Iterator<Item = (&str, [u64; 2])> {
+        debug_assert!(self.held.is_empty(), "held batches are counted first");
         self.names
             .iter()
             .map(String::as_str)
@@ -346,7 +459,7 @@ impl GroupState for CategoryCounts {
         if categories.array().null_count() > 0 || flags.null_count() > 0 || !one_sample {
             return Self::fold_rows(function, values, None, std::slice::from_mut(group), |_| 0);
         }
-        group.add_all(categories, usize::from(in_reference == 0));
+        group.hold(categories, usize::from(in_reference == 0));
         Ok(())
     }
 
@@ -359,11 +472,13 @@ impl GroupState for CategoryCounts {
         merge_counts(states, group_of, groups)
     }
 
-    fn into_state(groups: Vec<Self>) -> Result<Vec<ArrayRef>> {
+    fn into_state(mut groups: Vec<Self>) -> Result<Vec<ArrayRef>> {
+        groups.iter_mut().for_each(Self::count_held);
         Ok(counts_state(groups))
     }
 
     fn evaluate(&mut self, _function: &str, statistic: &Self::Statistic) -> Result<ScalarValue> {
+        self.count_held();
         statistic.evaluate(self)
     }
 
@@ -376,6 +491,11 @@ impl GroupState for CategoryCounts {
             + self.counts.capacity() * size_of::<[u64; 2]>()
             + self.inline_ids.bytes()
             + self.named_ids.capacity() * size_of::<(String, usize)>()
+            + self
+                .held
+                .iter()
+                .map(|batch| batch.column.categories().array().get_array_memory_size())
+                .sum::<usize>()
     }
 }
 
@@ -411,7 +531,8 @@ mod tests {
         counts.into_iter().collect()
     }
 
-    fn owned(counts: &CategoryCounts) -> Vec<(String, [u64; 2])> {
+    fn owned(counts: &mut CategoryCounts) -> Vec<(String, [u64; 2])> {
+        counts.count_held();
         let sorted = counts.sorted();
         sorted
             .into_iter()
@@ -433,7 +554,7 @@ mod tests {
             let values = [Arc::clone(&column), Arc::clone(&flags)];
             let mut all = CategoryCounts::default();
             CategoryCounts::fold_all("test", &values, &mut all).unwrap();
-            assert_eq!(owned(&all), expected(0..10), "{}", column.data_type());
+            assert_eq!(owned(&mut all), expected(0..10), "{}", column.data_type());
 
             // Rows 0..5 and 5..10 as batches of one sample each, the path without per-row flags.
             let mut by_batch = CategoryCounts::default();
@@ -457,12 +578,17 @@ mod tests {
                 }
             }
             one_sample_each.sort();
-            assert_eq!(owned(&by_batch), one_sample_each, "{}", column.data_type());
+            assert_eq!(
+                owned(&mut by_batch),
+                one_sample_each,
+                "{}",
+                column.data_type()
+            );
 
             let mut groups = vec![CategoryCounts::default(); 2];
             CategoryCounts::fold_rows("test", &values, None, &mut groups, |row| row % 2).unwrap();
-            assert_eq!(owned(&groups[0]), expected((0..10).step_by(2)));
-            assert_eq!(owned(&groups[1]), expected((1..10).step_by(2)));
+            assert_eq!(owned(&mut groups[0]), expected((0..10).step_by(2)));
+            assert_eq!(owned(&mut groups[1]), expected((1..10).step_by(2)));
         }
     }
 
@@ -495,9 +621,38 @@ mod tests {
                 let mut counts = CategoryCounts::default();
                 CategoryCounts::fold_all("test", &[column, Arc::clone(&flags)], &mut counts)
                     .unwrap();
-                assert_eq!(owned(&counts), expected, "{distinct} {long}");
+                assert_eq!(owned(&mut counts), expected, "{distinct} {long}");
             }
         }
+    }
+
+    /// Batches of both samples past `HELD_ROWS`, so that some are counted as they arrive and
+    /// the rest at the end, each time in halves on two threads, split inside a batch.
+    #[test]
+    fn held_batches_count_on_two_threads_as_names_do() {
+        let names: Vec<String> = (0..HELD_ROWS + 100_001)
+            .map(|row| match row % 7 {
+                0 => format!("long category {}", row % 11),
+                _ => format!("c{}", (row * 31) % 23),
+            })
+            .collect();
+        let batch = 65_537;
+        let mut expected: BTreeMap<String, [u64; 2]> = BTreeMap::new();
+        for (row, name) in names.iter().enumerate() {
+            expected.entry(name.clone()).or_default()[(row / batch) % 2] += 1;
+        }
+        let expected: Vec<_> = expected.into_iter().collect();
+        let mut counts = CategoryCounts::default();
+        for (index, rows) in names.chunks(batch).enumerate() {
+            let flags = BooleanArray::from(vec![index % 2 == 0; rows.len()]);
+            let values = [
+                Arc::new(StringViewArray::from_iter_values(rows)) as ArrayRef,
+                Arc::new(flags),
+            ];
+            CategoryCounts::fold_all("test", &values, &mut counts).unwrap();
+        }
+        assert!(counts.held_rows < HELD_ROWS, "some were counted on arrival");
+        assert_eq!(owned(&mut counts), expected);
     }
 
     #[test]
@@ -510,6 +665,6 @@ mod tests {
         let state = CategoryCounts::into_state(groups).unwrap();
         let mut merged = vec![CategoryCounts::default()];
         CategoryCounts::merge_states("test", &state, &mut merged, |_| 0).unwrap();
-        assert_eq!(owned(&merged[0]), expected(0..10));
+        assert_eq!(owned(&mut merged[0]), expected(0..10));
     }
 }
