@@ -66,8 +66,12 @@ pub(crate) fn view_in(bytes: &[u8], start: usize, end: usize) -> Option<u128> {
 pub(crate) fn views_in(bytes: &[u8], offsets: &[i32], views: &mut [u128]) {
     let strings = offsets.windows(2).zip(views.iter_mut());
     if all_windowed(bytes, offsets) {
-        for (bounds, view) in strings {
-            *view = windowed_view(bytes, bounds[0] as usize, bounds[1] as usize);
+        // Each string ends where the next starts: one offset read per string.
+        let mut start = offsets[0] as usize;
+        for (&end, view) in offsets[1..].iter().zip(views.iter_mut()) {
+            let end = end as usize;
+            *view = windowed_view(bytes, start, end);
+            start = end;
         }
     } else {
         for (bounds, view) in strings {
