@@ -9,6 +9,7 @@
 
 use datafusion::common::HashMap;
 use std::mem::size_of;
+use std::ops::Range;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -20,13 +21,16 @@ use datafusion::common::{Result, ScalarValue, internal_err};
 
 use super::group_states::{GroupState, selected};
 use super::samples::binary_flags;
-use super::view_ids::{INLINE_BYTES, ViewIds, view_in, view_of, views_in};
+use super::view_ids::{
+    INLINE_BYTES, SlotCounts, ViewIds, view_in, view_of, windowed_rows, windowed_views,
+};
 use super::{PARALLEL_MIN, both};
 
-/// Rows looked up at a time.
-const CHUNK: usize = 1024;
-/// Up to this many categories, a chunk is counted in four running totals (`count_ids`).
-const LANED_CATEGORIES: usize = 256;
+/// Up to this many slots in the table of short categories, rows are counted by slot
+/// (`ViewIds::count_run`); past it, the counts by slot would cost more to drain.
+const COUNTED_BY_SLOT_UP_TO: usize = 4096;
+/// Rows counted by slot between drains, so that no count by slot can overflow.
+const DRAIN_ROWS: usize = 1 << 20;
 /// Rows of whole batches held before they are counted, on two threads: enough that starting a
 /// thread (tens of µs) is small against counting them (a few ms).
 const HELD_ROWS: usize = 1 << 20;
@@ -165,91 +169,116 @@ impl CategoryCounts {
     /// current).
     #[inline]
     pub(crate) fn add_row(&mut self, categories: Categories, row: usize, side: usize) {
-        let id = match categories {
-            Categories::Views(views) => self.view_id(views, row),
-            Categories::Strings(strings) => self.string_id(strings, row),
+        let id = self.row_id(categories, row);
+        self.counts[id][side] += 1;
+    }
+
+    /// Counts every row of `categories`, which has no NULLs, in sample `side`. The rows are
+    /// counted by the slot of their view (`ViewIds::count_run`), which only finds known
+    /// categories of at most 12 bytes in their home slots; it stops at any other row, which
+    /// `add_other` counts, kept out of line so that the loop stays small. A table of many
+    /// categories, which probes, is looked up row by row.
+    fn add_all(&mut self, categories: Categories, side: usize) {
+        let rows = categories.array().len();
+        if self.inline_ids.slot_count() > COUNTED_BY_SLOT_UP_TO {
+            return self.add_rows(categories, 0..rows, side);
+        }
+        match categories {
+            Categories::Views(views) => {
+                let views = views.views();
+                self.count_by_slot(categories, 0..rows, side, |rows| {
+                    views[rows].iter().copied()
+                });
+            }
+            Categories::Strings(strings) => {
+                let (bytes, offsets) = (strings.value_data(), strings.value_offsets());
+                let windowed = windowed_rows(bytes, offsets);
+                self.add_rows(categories, 0..windowed.start, side);
+                self.add_rows(categories, windowed.end..rows, side);
+                self.count_by_slot(categories, windowed, side, |rows| {
+                    windowed_views(bytes, &offsets[rows.start..=rows.end])
+                });
+            }
+        }
+    }
+
+    fn add_rows(&mut self, categories: Categories, rows: Range<usize>, side: usize) {
+        for row in rows {
+            self.add_row(categories, row, side);
+        }
+    }
+
+    /// Counts `rows` of `categories` in sample `side`, given the views of any range of them.
+    /// When new categories grow the table past `COUNTED_BY_SLOT_UP_TO`, the rest are counted
+    /// row by row: draining the counts by slot at each new category would cost more than
+    /// counting.
+    fn count_by_slot<Views: Iterator<Item = u128>>(
+        &mut self,
+        categories: Categories,
+        rows: Range<usize>,
+        side: usize,
+        views: impl Fn(Range<usize>) -> Views,
+    ) {
+        let mut slot_counts = vec![[0; 4]; self.inline_ids.slot_count()];
+        for first in rows.clone().step_by(DRAIN_ROWS) {
+            // A slot's four counts stay far below u32::MAX between drains.
+            let block = first..rows.end.min(first + DRAIN_ROWS);
+            let mut done = block.start;
+            while done < block.end {
+                done += self
+                    .inline_ids
+                    .count_run(views(done..block.end), &mut slot_counts);
+                if done < block.end {
+                    self.add_other(categories, done, side, &mut slot_counts);
+                    done += 1;
+                    if self.inline_ids.slot_count() > COUNTED_BY_SLOT_UP_TO {
+                        self.drain(&mut slot_counts, side);
+                        return self.add_rows(categories, done..rows.end, side);
+                    }
+                }
+            }
+            self.drain(&mut slot_counts, side);
+        }
+    }
+
+    /// Adds the counts by slot to the counts by id.
+    fn drain(&mut self, slot_counts: &mut [SlotCounts], side: usize) {
+        let counts = &mut self.counts;
+        self.inline_ids
+            .drain(slot_counts, |id, count| counts[id][side] += count);
+    }
+
+    /// Counts a row that `count_run` stopped at: an unknown category, one that is not in its
+    /// home slot, or a long one. A new short category moves views between slots, so the counts
+    /// by slot are drained first and start again for the new table.
+    #[inline(never)]
+    fn add_other(
+        &mut self,
+        categories: Categories,
+        row: usize,
+        side: usize,
+        slot_counts: &mut Vec<SlotCounts>,
+    ) {
+        let id = match categories.inline_view(row) {
+            Some(view) => match self.inline_ids.get(view) {
+                Some(id) => id,
+                None => {
+                    self.drain(slot_counts, side);
+                    let id = self.new_inline(view, categories.value(row));
+                    *slot_counts = vec![[0; 4]; self.inline_ids.slot_count()];
+                    id
+                }
+            },
+            None => self.named_id(categories.value(row)),
         };
         self.counts[id][side] += 1;
     }
 
-    /// Counts every row of `categories`, which has no NULLs, in sample `side`. A chunk of rows
-    /// is looked up first and counted after. The lookup (`ViewIds::find_run`) only finds known
-    /// categories of at most 12 bytes; it stops at any other, which `view_id` / `string_id`
-    /// look up or add, kept out of line so that the loop stays small.
-    fn add_all(&mut self, categories: Categories, side: usize) {
-        let mut ids = [0; CHUNK];
-        let mut lanes = [[0; 4]; LANED_CATEGORIES];
-        let mut string_views = [0; CHUNK];
-        let rows = categories.array().len();
-        for first in (0..rows).step_by(CHUNK) {
-            let chunk = first..rows.min(first + CHUNK);
-            let views = match categories {
-                Categories::Views(views) => &views.views()[chunk.clone()],
-                Categories::Strings(strings) => {
-                    let offsets = &strings.value_offsets()[chunk.start..=chunk.end];
-                    views_in(strings.value_data(), offsets, &mut string_views);
-                    &string_views[..chunk.len()]
-                }
-            };
-            let ids = &mut ids[..chunk.len()];
-            let mut done = 0;
-            while done < ids.len() {
-                done += self.inline_ids.find_run(&views[done..], &mut ids[done..]);
-                if let Some(id) = ids.get_mut(done) {
-                    let row = chunk.start + done;
-                    *id = match categories {
-                        Categories::Views(views) => self.view_id(views, row),
-                        Categories::Strings(strings) => self.string_id(strings, row),
-                    } as u32;
-                    done += 1;
-                }
-            }
-            self.count_ids(ids, side, &mut lanes);
-        }
-    }
-
-    /// Adds one to `side`'s count of each of `ids`. With few categories, consecutive rows often
-    /// share one, and each increment would wait for the one before; four running totals, by
-    /// row position modulo 4, keep the increments apart.
-    fn count_ids(&mut self, ids: &[u32], side: usize, lanes: &mut [[u32; 4]; LANED_CATEGORIES]) {
-        if self.counts.len() > LANED_CATEGORIES {
-            for &id in ids {
-                self.counts[id as usize][side] += 1;
-            }
-            return;
-        }
-        let quads = ids.chunks_exact(4);
-        for &id in quads.remainder() {
-            self.counts[id as usize][side] += 1;
-        }
-        for quad in quads {
-            for (lane, &id) in quad.iter().enumerate() {
-                lanes[id as usize][lane] += 1;
-            }
-        }
-        for (count, lane) in self.counts.iter_mut().zip(lanes.iter_mut()) {
-            count[side] += lane.iter().map(|&n| u64::from(n)).sum::<u64>();
-            *lane = [0; 4];
-        }
-    }
-
     #[inline(never)]
-    fn view_id(&mut self, views: &StringViewArray, row: usize) -> usize {
-        let view = views.views()[row];
-        if view as u32 as usize <= INLINE_BYTES {
-            self.inline_id(view, || views.value(row))
-        } else {
-            self.named_id(views.value(row))
-        }
-    }
-
-    #[inline(never)]
-    fn string_id(&mut self, strings: &StringArray, row: usize) -> usize {
-        let offsets = strings.value_offsets();
-        let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
-        match view_in(strings.value_data(), start, end) {
-            Some(view) => self.inline_id(view, || strings.value(row)),
-            None => self.named_id(strings.value(row)),
+    fn row_id(&mut self, categories: Categories, row: usize) -> usize {
+        match categories.inline_view(row) {
+            Some(view) => self.inline_id(view, || categories.value(row)),
+            None => self.named_id(categories.value(row)),
         }
     }
 
@@ -370,6 +399,28 @@ impl<'a> Categories<'a> {
         match self {
             Self::Views(views) => views,
             Self::Strings(strings) => strings,
+        }
+    }
+
+    fn value(self, row: usize) -> &'a str {
+        match self {
+            Self::Views(views) => views.value(row),
+            Self::Strings(strings) => strings.value(row),
+        }
+    }
+
+    /// The view of row `row` when its category has at most 12 bytes.
+    fn inline_view(self, row: usize) -> Option<u128> {
+        match self {
+            Self::Views(views) => {
+                let view = views.views()[row];
+                (view as u32 as usize <= INLINE_BYTES).then_some(view)
+            }
+            Self::Strings(strings) => {
+                let offsets = strings.value_offsets();
+                let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
+                view_in(strings.value_data(), start, end)
+            }
         }
     }
 }
@@ -592,7 +643,7 @@ mod tests {
         }
     }
 
-    /// Few categories are counted in four running totals, many (past `LANED_CATEGORIES`) one by
+    /// Few categories are counted in four running totals, many (past `COUNTED_BY_SLOT_UP_TO` slots) one by
     /// one; both, with short and long names, in chunks that new categories interrupt.
     #[test]
     fn few_and_many_categories_count_as_names_do() {

@@ -9,6 +9,8 @@
 //! lookup in a general hash map (hashbrown, foldhash) took twice as long per row, and plain
 //! linear probing 1.2× as long as the settled table (20 categories, 20M rows).
 
+use std::ops::Range;
+
 /// The longest string a view holds inline.
 pub(crate) const INLINE_BYTES: usize = 12;
 
@@ -36,10 +38,6 @@ const BYTE_MASKS: [u128; INLINE_BYTES + 2] = {
     masks
 };
 
-/// Stands for a string too long for an inline view: its length field says 13, and no stored
-/// view has a length over 12, so it matches no slot.
-pub(crate) const NOT_INLINE: u128 = INLINE_BYTES as u128 + 1;
-
 /// The view of the string `bytes[start..end]` (a `Utf8` array's values) when it has at most 12
 /// bytes. A copy of a few bytes of variable length costs more than the lookup it feeds, so
 /// where the buffer allows, the 16 bytes from `start - 4` are read at once and masked.
@@ -59,39 +57,33 @@ pub(crate) fn view_in(bytes: &[u8], start: usize, end: usize) -> Option<u128> {
     })
 }
 
-/// The views of the strings of a `Utf8` array's values `bytes` between consecutive `offsets`,
-/// into `views`; a string longer than 12 bytes gets a stand-in that matches no inline view
-/// (its length alone). When the 16 bytes around every string's start lie in the buffer, which
-/// is so except near its ends, each view is one read and a mask, with no branch.
-pub(crate) fn views_in(bytes: &[u8], offsets: &[i32], views: &mut [u128]) {
-    let strings = offsets.windows(2).zip(views.iter_mut());
-    if all_windowed(bytes, offsets) {
-        // Each string ends where the next starts: one offset read per string.
-        let mut start = offsets[0] as usize;
-        for (&end, view) in offsets[1..].iter().zip(views.iter_mut()) {
-            let end = end as usize;
-            *view = windowed_view(bytes, start, end);
-            start = end;
-        }
-    } else {
-        for (bounds, view) in strings {
-            let (start, end) = (bounds[0] as usize, bounds[1] as usize);
-            *view = view_in(bytes, start, end).unwrap_or(NOT_INLINE);
-        }
-    }
-}
-
-/// Whether the 16 bytes from 4 before each string's start, up to the last string's, lie in
-/// `bytes`.
-fn all_windowed(bytes: &[u8], offsets: &[i32]) -> bool {
+/// The rows of a `Utf8` array (its values `bytes` and its `offsets`) whose 16 bytes from 4
+/// before the string's start lie in `bytes`: all of them but a few at the buffer's ends. Their
+/// views are one read and a mask each (`windowed_views`).
+pub(crate) fn windowed_rows(bytes: &[u8], offsets: &[i32]) -> Range<usize> {
     let starts = &offsets[..offsets.len().saturating_sub(1)];
-    match (starts.first(), starts.last()) {
-        (Some(&first), Some(&last)) => first >= 4 && last as usize + 12 <= bytes.len(),
-        _ => false,
-    }
+    let first = starts.partition_point(|&start| start < 4);
+    let end = starts.partition_point(|&start| start as usize + 12 <= bytes.len());
+    first..end.max(first)
 }
 
-/// The view of `bytes[start..end]` read as one window (see `all_windowed`), or for a longer
+/// The views of the strings between consecutive `offsets`, which must be of `windowed_rows`;
+/// a string longer than 12 bytes gets a stand-in that matches no inline view (its length
+/// alone). Each string ends where the next starts, so each takes one offset read.
+pub(crate) fn windowed_views<'a>(
+    bytes: &'a [u8],
+    offsets: &'a [i32],
+) -> impl Iterator<Item = u128> + 'a {
+    let mut start = offsets.first().map_or(0, |&start| start as usize);
+    offsets.iter().skip(1).map(move |&end| {
+        let end = end as usize;
+        let view = windowed_view(bytes, start, end);
+        start = end;
+        view
+    })
+}
+
+/// The view of `bytes[start..end]` read as one window (see `windowed_rows`), or for a longer
 /// string a stand-in with its length alone.
 #[inline]
 fn windowed_view(bytes: &[u8], start: usize, end: usize) -> u128 {
@@ -103,6 +95,11 @@ fn windowed_view(bytes: &[u8], start: usize, end: usize) -> u128 {
 
 /// A view and its id.
 type Slot = (u128, usize);
+
+/// Running counts of one slot's view, four of them by row position modulo 4: with few
+/// categories, consecutive rows often share one, and each increment of a single count would
+/// wait for the one before.
+pub(crate) type SlotCounts = [u32; 4];
 
 /// Marks an empty slot. No valid view has this value: its length, buffer index and offset would
 /// all be `u32::MAX`.
@@ -161,21 +158,50 @@ impl ViewIds {
         }
     }
 
-    /// Looks up `views` in order, writing their ids to `ids`, until the first view that is not
-    /// in its home slot (unknown, too long, or displaced); returns how many were found. The
-    /// loop compares each view with one slot, so it has no branch that a mix of categories
-    /// makes unpredictable.
+    /// How many slots the table has: a slice of `SlotCounts` for `count_run` has one per slot.
+    pub(crate) fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Counts `views` in order, each in `counts[slot]` of the slot that holds it, until the
+    /// first view that is not in its home slot (unknown, too long, or displaced); returns how
+    /// many were counted. The loop compares each view with one slot, so it has no branch that
+    /// a mix of categories makes unpredictable, and it counts by slot rather than by id, which
+    /// saves reading the id and writing it out to be counted in a second pass.
     #[inline]
-    pub(crate) fn find_run(&self, views: &[u128], ids: &mut [u32]) -> usize {
-        let (slots, seed) = (self.slots.as_slice(), self.seed);
-        for (found, (&view, id)) in views.iter().zip(ids.iter_mut()).enumerate() {
-            let (key, known) = slots[home(view, seed, slots.len())];
-            if key != view {
-                return found;
+    pub(crate) fn count_run(
+        &self,
+        views: impl IntoIterator<Item = u128>,
+        counts: &mut [SlotCounts],
+    ) -> usize {
+        let slots = self.slots.as_slice();
+        let counts = &mut counts[..slots.len()];
+        let seed = self.seed;
+        let mut views = views.into_iter();
+        let mut counted = 0;
+        loop {
+            for lane in [0, 1, 2, 3] {
+                let Some(view) = views.next() else {
+                    return counted;
+                };
+                let slot = home(view, seed, slots.len());
+                if slots[slot].0 != view {
+                    return counted;
+                }
+                counts[slot][lane] += 1;
+                counted += 1;
             }
-            *id = known as u32;
         }
-        views.len().min(ids.len())
+    }
+
+    /// Passes each id with the sum of its slot's running counts to `add`, and clears them.
+    pub(crate) fn drain(&self, counts: &mut [SlotCounts], mut add: impl FnMut(usize, u64)) {
+        for (&(key, id), lanes) in self.slots.iter().zip(counts) {
+            if key != EMPTY {
+                add(id, lanes.iter().map(|&count| u64::from(count)).sum());
+            }
+            *lanes = [0; 4];
+        }
     }
 
     /// Adds `view`, which must not be present yet.
@@ -245,6 +271,10 @@ mod tests {
     use super::*;
     use datafusion::arrow::array::{StringArray, StringViewArray};
 
+    /// Stands for a string too long for an inline view: its length field says 13, and no stored
+    /// view has a length over 12, so it matches no slot.
+    const NOT_INLINE: u128 = INLINE_BYTES as u128 + 1;
+
     #[test]
     fn views_of_names_are_arrows_views() {
         let names = ["", "a", "level_19", "twelve bytes", "é✓"];
@@ -283,7 +313,7 @@ mod tests {
     }
 
     #[test]
-    fn strings_of_a_chunk_get_the_views_they_would_alone() {
+    fn windowed_strings_get_the_views_they_would_alone() {
         let names = [
             "ab",
             "",
@@ -292,25 +322,32 @@ mod tests {
             "twelve bytes",
             "é✓",
             "x",
+            "yz",
         ];
         let strings = StringArray::from(names.to_vec());
         let views = StringViewArray::from(names.to_vec());
-        let offsets = strings.value_offsets();
-        // Every run of rows: those at the buffer's ends take the careful path, the middle ones
-        // the one-read path.
-        for first in 0..names.len() {
-            for last in first..names.len() {
-                let mut found = vec![0; last - first + 1];
-                views_in(strings.value_data(), &offsets[first..=last + 1], &mut found);
-                for (row, view) in (first..=last).zip(found) {
+        // Rows at the buffer's ends have no window around them: the first three start before
+        // byte 4, the last three within 12 bytes of the end.
+        let (bytes, offsets) = (strings.value_data(), strings.value_offsets());
+        let windowed = windowed_rows(bytes, offsets);
+        assert_eq!(windowed, 3..5);
+        // Every run of windowed rows.
+        for first in windowed.clone() {
+            for end in first..=windowed.end {
+                let found: Vec<u128> = windowed_views(bytes, &offsets[first..=end]).collect();
+                assert_eq!(found.len(), end - first);
+                for (row, view) in (first..end).zip(found) {
                     if names[row].len() <= INLINE_BYTES {
                         assert_eq!(view, views.views()[row], "{}", names[row]);
                     } else {
-                        assert!(view as u32 as usize > INLINE_BYTES, "{}", names[row]);
+                        assert_eq!(view, names[row].len() as u128, "{}", names[row]);
                     }
                 }
             }
         }
+        let sliced = strings.slice(3, 2);
+        assert_eq!(windowed_rows(bytes, sliced.value_offsets()), 0..2);
+        assert_eq!(windowed_rows(&[], &[0]), 0..0);
     }
 
     #[test]
@@ -324,16 +361,30 @@ mod tests {
             if id < 20 {
                 assert!(ids.all_at_home, "{id}");
             }
-            // ... and, settled or not, a run finds what is at home and stops at the rest.
-            let mut found = vec![0; id + 1];
-            let run = ids.find_run(&views[..=id], &mut found);
+            // ... and, settled or not, a run counts what is at home and stops at the rest.
+            let mut counts = vec![[0; 4]; ids.slot_count()];
+            let run = ids.count_run(views[..=id].iter().copied(), &mut counts);
             assert!(ids.all_at_home <= (run == id + 1), "{id}");
-            assert_eq!(found[..run], (0..run as u32).collect::<Vec<_>>());
+            let mut counted = vec![0; id + 1];
+            ids.drain(&mut counts, |id, count| counted[id] += count);
+            let expected: Vec<u64> = (0..=id).map(|other| u64::from(other < run)).collect();
+            assert_eq!(counted, expected, "{id}");
+            assert!(counts.iter().all(|lanes| *lanes == [0; 4]), "drained");
         }
-        let mut found = [0; 3];
+        let mut counts = vec![[0; 4]; ids.slot_count()];
         let unknown = [views[0], view_of("level_x"), views[1]];
-        assert_eq!(ids.find_run(&unknown, &mut found), 1);
-        assert_eq!(ids.find_run(&[NOT_INLINE], &mut found), 0);
+        assert_eq!(ids.count_run(unknown, &mut counts), 1);
+        assert_eq!(ids.count_run([NOT_INLINE], &mut counts), 0);
+        // Runs past a multiple of four use every lane, and the remainder the first.
+        let repeated: Vec<u128> = std::iter::repeat_n(views[3], 11).collect();
+        let mut counts = vec![[0; 4]; ids.slot_count()];
+        assert_eq!(ids.count_run(repeated, &mut counts), 11);
+        let mut total = 0;
+        ids.drain(&mut counts, |id, count| {
+            assert!(id == 3 || count == 0);
+            total += count;
+        });
+        assert_eq!(total, 11);
     }
 
     #[test]
