@@ -1,7 +1,7 @@
 //! The state that counts each category in the reference and current samples.
 //!
 //! Categorical drift (PSI, JS, KL, chi-square by category) only needs the counts, so the state is
-//! one row per category: `List<Utf8>` names with `List<UInt64>` reference and current counts.
+//! one row per category (its partial state is in `category_state`).
 //!
 //! Categories arrive as `Utf8View` (what Quiver's tables and DataFusion's Parquet reader give) or
 //! `Utf8`. A category of at most 12 bytes is found by its 16-byte string view alone
@@ -10,16 +10,15 @@
 use datafusion::common::HashMap;
 use std::mem::size_of;
 use std::ops::Range;
-use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, ListArray, StringArray, StringViewArray, UInt64Array,
+    Array, ArrayRef, AsArray, BooleanArray, StringArray, StringViewArray,
 };
-use datafusion::arrow::buffer::OffsetBuffer;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, UInt64Type};
 use datafusion::common::{Result, ScalarValue, internal_err};
 
+use super::category_state::{counts_state, merge_counts};
 use super::group_states::{GroupState, selected};
+use super::held_categories::{HeldBatch, split_after};
 use super::samples::binary_flags;
 use super::view_ids::{
     INLINE_BYTES, SlotCounts, ViewIds, view_in, view_of, windowed_rows, windowed_views,
@@ -50,59 +49,6 @@ pub(crate) struct CategoryCounts {
     held_rows: usize,
 }
 
-/// A batch of categories without NULLs, all in sample `side`.
-#[derive(Debug, Clone)]
-struct HeldBatch {
-    column: HeldColumn,
-    side: usize,
-}
-
-#[derive(Debug, Clone)]
-enum HeldColumn {
-    Views(StringViewArray),
-    Strings(StringArray),
-}
-
-impl HeldColumn {
-    fn categories(&self) -> Categories<'_> {
-        match self {
-            Self::Views(views) => Categories::Views(views),
-            Self::Strings(strings) => Categories::Strings(strings),
-        }
-    }
-
-    fn slice(&self, offset: usize, length: usize) -> Self {
-        match self {
-            Self::Views(views) => Self::Views(views.slice(offset, length)),
-            Self::Strings(strings) => Self::Strings(strings.slice(offset, length)),
-        }
-    }
-}
-
-/// `batches` split after `rows` rows.
-fn split_after(batches: Vec<HeldBatch>, rows: usize) -> (Vec<HeldBatch>, Vec<HeldBatch>) {
-    let (mut first, mut second) = (Vec::new(), Vec::new());
-    let mut seen = 0;
-    for batch in batches {
-        let length = batch.column.categories().array().len();
-        let split = rows.saturating_sub(seen).min(length);
-        seen += length;
-        if split > 0 {
-            first.push(HeldBatch {
-                column: batch.column.slice(0, split),
-                side: batch.side,
-            });
-        }
-        if split < length {
-            second.push(HeldBatch {
-                column: batch.column.slice(split, length - split),
-                side: batch.side,
-            });
-        }
-    }
-    (first, second)
-}
-
 impl CategoryCounts {
     pub(crate) fn add(&mut self, category: &str, is_reference: bool, count: u64) {
         let id = self.id_of(category);
@@ -120,12 +66,8 @@ impl CategoryCounts {
     /// Keeps a batch of one sample to count later with others, on two threads, in
     /// `count_held`.
     fn hold(&mut self, categories: Categories, side: usize) {
-        let column = match categories {
-            Categories::Views(views) => HeldColumn::Views(views.clone()),
-            Categories::Strings(strings) => HeldColumn::Strings(strings.clone()),
-        };
         self.held_rows += categories.array().len();
-        self.held.push(HeldBatch { column, side });
+        self.held.push(HeldBatch::new(categories, side));
         if self.held_rows >= HELD_ROWS {
             self.count_held();
         }
@@ -317,7 +259,7 @@ impl CategoryCounts {
     }
 
     /// Categories with their reference and current counts, in order of first appearance.
-    fn rows(&self) -> impl Iterator<Item = (&str, [u64; 2])> {
+    pub(super) fn rows(&self) -> impl Iterator<Item = (&str, [u64; 2])> {
         debug_assert!(self.held.is_empty(), "held batches are counted first");
         self.names
             .iter()
@@ -336,27 +278,6 @@ impl CategoryCounts {
 /// A statistic of two samples of categories.
 pub(crate) trait CategoryStatistic: std::fmt::Debug + Send + Sync {
     fn evaluate(&self, counts: &CategoryCounts) -> Result<ScalarValue>;
-}
-
-pub(crate) fn category_state_fields(name: &str) -> Vec<FieldRef> {
-    let list = |item: DataType| DataType::List(Arc::new(Field::new_list_field(item, true)));
-    vec![
-        Arc::new(Field::new(
-            format!("{name}[categories]"),
-            list(DataType::Utf8),
-            true,
-        )),
-        Arc::new(Field::new(
-            format!("{name}[reference]"),
-            list(DataType::UInt64),
-            true,
-        )),
-        Arc::new(Field::new(
-            format!("{name}[current]"),
-            list(DataType::UInt64),
-            true,
-        )),
-    ]
 }
 
 fn for_each_category(
@@ -395,7 +316,7 @@ impl<'a> Categories<'a> {
         }
     }
 
-    fn array(self) -> &'a dyn Array {
+    pub(super) fn array(self) -> &'a dyn Array {
         match self {
             Self::Views(views) => views,
             Self::Strings(strings) => strings,
@@ -423,66 +344,6 @@ impl<'a> Categories<'a> {
             }
         }
     }
-}
-
-fn counts_state(groups: Vec<CategoryCounts>) -> Vec<ArrayRef> {
-    let lengths: Vec<usize> = groups.iter().map(CategoryCounts::len).collect();
-    let mut names = Vec::new();
-    let mut reference = Vec::new();
-    let mut current = Vec::new();
-    for group in &groups {
-        for (name, [in_reference, in_current]) in group.rows() {
-            names.push(name);
-            reference.push(in_reference);
-            current.push(in_current);
-        }
-    }
-    let list = |item: DataType, values: ArrayRef| -> ArrayRef {
-        Arc::new(ListArray::new(
-            Arc::new(Field::new_list_field(item, true)),
-            OffsetBuffer::from_lengths(lengths.iter().copied()),
-            values,
-            None,
-        ))
-    };
-    vec![
-        list(DataType::Utf8, Arc::new(StringArray::from(names))),
-        list(DataType::UInt64, Arc::new(UInt64Array::from(reference))),
-        list(DataType::UInt64, Arc::new(UInt64Array::from(current))),
-    ]
-}
-
-fn merge_counts(
-    states: &[ArrayRef],
-    target: impl Fn(usize) -> usize,
-    groups: &mut [CategoryCounts],
-) -> Result<()> {
-    let [names, reference, current] = states else {
-        return internal_err!("category state must have three columns");
-    };
-    let (names, reference, current) = (
-        names.as_list::<i32>(),
-        reference.as_list::<i32>(),
-        current.as_list::<i32>(),
-    );
-    for row in 0..names.len() {
-        if names.is_null(row) {
-            continue;
-        }
-        let group = &mut groups[target(row)];
-        let row_names = names.value(row);
-        let row_names = row_names.as_string::<i32>();
-        let row_reference = reference.value(row);
-        let row_reference = row_reference.as_primitive::<UInt64Type>();
-        let row_current = current.value(row);
-        let row_current = row_current.as_primitive::<UInt64Type>();
-        for index in 0..row_names.len() {
-            let name = row_names.value(index);
-            group.add(name, true, row_reference.value(index));
-            group.add(name, false, row_current.value(index));
-        }
-    }
-    Ok(())
 }
 
 impl GroupState for CategoryCounts {
@@ -554,6 +415,7 @@ impl GroupState for CategoryCounts {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+    use std::sync::Arc;
 
     const NAMES: [Option<&str>; 10] = [
         Some("a"),

@@ -3,7 +3,9 @@
 pub(crate) mod arguments;
 pub(crate) mod bin_counts;
 pub(crate) mod categories;
+pub(crate) mod category_state;
 pub(crate) mod group_states;
+pub(crate) mod held_categories;
 pub(crate) mod histogram;
 pub(crate) mod ks_statistic;
 pub(crate) mod order_key;

@@ -15,7 +15,8 @@ use datafusion::logical_expr::{
     Volatility,
 };
 
-use super::categories::{CategoryCounts, CategoryStatistic, category_state_fields};
+use super::categories::{CategoryCounts, CategoryStatistic};
+use super::category_state::category_state_fields;
 use super::group_states::StateAccumulator;
 use super::sample_state::sample_state_fields;
 use super::samples::{SampleStatistic, Samples};
