@@ -80,7 +80,7 @@ impl CategoryCounts {
         let rows = std::mem::take(&mut self.held_rows);
         if rows < PARALLEL_MIN {
             for batch in &held {
-                self.add_all(batch.column.categories(), batch.side);
+                self.add_all(batch.categories(), batch.side);
             }
             return;
         }
@@ -90,13 +90,13 @@ impl CategoryCounts {
             move || {
                 let mut other = Self::default();
                 for batch in &second {
-                    other.add_all(batch.column.categories(), batch.side);
+                    other.add_all(batch.categories(), batch.side);
                 }
                 other
             },
             || {
                 for batch in &first {
-                    self.add_all(batch.column.categories(), batch.side);
+                    self.add_all(batch.categories(), batch.side);
                 }
             },
         );
@@ -118,13 +118,9 @@ impl CategoryCounts {
     /// Counts every row of `categories`, which has no NULLs, in sample `side`. The rows are
     /// counted by the slot of their view (`ViewIds::count_run`), which only finds known
     /// categories of at most 12 bytes in their home slots; it stops at any other row, which
-    /// `add_other` counts, kept out of line so that the loop stays small. A table of many
-    /// categories, which probes, is looked up row by row.
+    /// `add_other` counts, kept out of line so that the loop stays small.
     fn add_all(&mut self, categories: Categories, side: usize) {
         let rows = categories.array().len();
-        if self.inline_ids.slot_count() > COUNTED_BY_SLOT_UP_TO {
-            return self.add_rows(categories, 0..rows, side);
-        }
         match categories {
             Categories::Views(views) => {
                 let views = views.views();
@@ -151,9 +147,9 @@ impl CategoryCounts {
     }
 
     /// Counts `rows` of `categories` in sample `side`, given the views of any range of them.
-    /// When new categories grow the table past `COUNTED_BY_SLOT_UP_TO`, the rest are counted
-    /// row by row: draining the counts by slot at each new category would cost more than
-    /// counting.
+    /// A table past `COUNTED_BY_SLOT_UP_TO` slots, or one that new categories grow past it on
+    /// the way, counts (the rest) row by row: draining the counts by slot at each new category
+    /// would cost more than counting.
     fn count_by_slot<Views: Iterator<Item = u128>>(
         &mut self,
         categories: Categories,
@@ -161,6 +157,9 @@ impl CategoryCounts {
         side: usize,
         views: impl Fn(Range<usize>) -> Views,
     ) {
+        if self.inline_ids.slot_count() > COUNTED_BY_SLOT_UP_TO {
+            return self.add_rows(categories, rows, side);
+        }
         let mut slot_counts = vec![[0; 4]; self.inline_ids.slot_count()];
         for first in rows.clone().step_by(DRAIN_ROWS) {
             // A slot's four counts stay far below u32::MAX between drains.
@@ -406,7 +405,7 @@ impl GroupState for CategoryCounts {
             + self
                 .held
                 .iter()
-                .map(|batch| batch.column.categories().array().get_array_memory_size())
+                .map(|batch| batch.categories().array().get_array_memory_size())
                 .sum::<usize>()
     }
 }
@@ -505,8 +504,9 @@ mod tests {
         }
     }
 
-    /// Few categories are counted in four running totals, many (past `COUNTED_BY_SLOT_UP_TO` slots) one by
-    /// one; both, with short and long names, in chunks that new categories interrupt.
+    /// Few categories are counted by slot in four running totals, many (past
+    /// `COUNTED_BY_SLOT_UP_TO` slots) one by one; both, with short and long names, in runs that
+    /// new categories interrupt.
     #[test]
     fn few_and_many_categories_count_as_names_do() {
         for (distinct, long) in [(20, false), (20, true), (3000, false), (3000, true)] {

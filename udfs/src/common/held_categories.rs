@@ -8,12 +8,12 @@ use super::categories::Categories;
 /// A batch of categories without NULLs, all in sample `side`.
 #[derive(Debug, Clone)]
 pub(super) struct HeldBatch {
-    pub(super) column: HeldColumn,
+    column: HeldColumn,
     pub(super) side: usize,
 }
 
 #[derive(Debug, Clone)]
-pub(super) enum HeldColumn {
+enum HeldColumn {
     Views(StringViewArray),
     Strings(StringArray),
 }
@@ -26,10 +26,14 @@ impl HeldBatch {
         };
         Self { column, side }
     }
+
+    pub(super) fn categories(&self) -> Categories<'_> {
+        self.column.categories()
+    }
 }
 
 impl HeldColumn {
-    pub(super) fn categories(&self) -> Categories<'_> {
+    fn categories(&self) -> Categories<'_> {
         match self {
             Self::Views(views) => Categories::Views(views),
             Self::Strings(strings) => Categories::Strings(strings),
@@ -52,7 +56,7 @@ pub(super) fn split_after(
     let (mut first, mut second) = (Vec::new(), Vec::new());
     let mut seen = 0;
     for batch in batches {
-        let length = batch.column.categories().array().len();
+        let length = batch.categories().array().len();
         let split = rows.saturating_sub(seen).min(length);
         seen += length;
         if split > 0 {
