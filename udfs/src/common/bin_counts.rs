@@ -4,13 +4,11 @@
 //! Comparing every value with every edge costs a dozen instructions per value. A counted sample
 //! (`sample::Counted`) needs no comparison for a bucket of top key bits that lies inside one
 //! bin: its whole count goes to that bin. Only the values of the few buckets that an edge cuts
-//! are compared, taken from buckets gathered already where possible.
+//! ([`cut_buckets`]) are compared, taken from buckets gathered already where possible.
 
-use super::order_key::{
-    BUCKETS, ChosenBuckets, NON_FINITE_AT_EACH_END, added, bucket_bounds, for_each_chosen,
-    in_halves, key_bucket,
-};
-use super::sample::{Counted, Gathered};
+use super::bucket_passes::{Gathered, added, for_each_chosen, in_halves};
+use super::order_key::{BUCKET_BITS, bucket_bounds, key_bucket, order_key};
+use super::sample::Counted;
 
 /// Below this many values counting buckets costs more than it saves.
 const COUNTED_MIN: usize = 100_000;
@@ -37,28 +35,55 @@ pub(crate) fn bin_counts(edges: &[f64], values: &[f64]) -> Vec<u64> {
     counted_bin_counts(&Counted::of_slice(values), edges, None)
 }
 
-/// The bin counts of a counted sample. The values of the buckets an edge cuts come from `known`
-/// when it holds them all, else one pass counts them where they lie.
+/// The buckets of top key bits (ascending) whose values the sorted, distinct `edges` do not
+/// all put in one bin. Comparisons take −0 and +0 as equal where the key order does not, so
+/// an edge at zero cuts −0's bucket, whose lowest value lies below it.
+pub(crate) fn cut_buckets(edges: &[f64]) -> Vec<usize> {
+    let mut cut: Vec<usize> = edges
+        .iter()
+        .flat_map(|&edge| {
+            let zero = (edge == 0.0).then(|| key_bucket(-0.0));
+            std::iter::once(key_bucket(edge)).chain(zero)
+        })
+        .filter(|&bucket| {
+            let (low, high) = bucket_bounds(bucket);
+            bin_of(edges, low) != bin_of(edges, high)
+        })
+        .collect();
+    cut.sort_unstable();
+    cut.dedup();
+    cut
+}
+
+/// The bin counts of a counted sample whose values are finite. The values of the buckets an
+/// edge cuts come from `known` when it holds them all, else one pass counts them where they
+/// lie.
 pub(crate) fn counted_bin_counts(
     sample: &Counted,
     edges: &[f64],
     known: Option<&Gathered>,
 ) -> Vec<u64> {
+    let cut: Vec<usize> = cut_buckets(edges)
+        .into_iter()
+        .filter(|&bucket| sample.counts[bucket] > 0)
+        .collect();
     let mut counts = vec![0u64; edges.len() + 1];
-    let mut cut = Vec::new();
+    // Buckets and edges both in key order: a bucket no edge cuts lies above exactly the edges
+    // at or below its lowest key (key and value order agree here: −0's bucket is cut by an edge
+    // at zero, the only pair they disagree on).
+    let edge_keys: Vec<u64> = edges.iter().map(|&edge| order_key(edge)).collect();
+    let mut below = 0;
+    let mut next_cut = cut.iter().copied().peekable();
     for (bucket, &count) in sample.counts.iter().enumerate() {
-        if count == 0 {
+        // Every cut bucket holds values, so an empty one is never cut.
+        if count == 0 || next_cut.next_if_eq(&bucket).is_some() {
             continue;
         }
-        // The bin is monotone in the value, so a bucket whose lowest and highest values share a
-        // bin holds only values of that bin.
-        let (low, high) = bucket_bounds(bucket);
-        let bin = bin_of(edges, low);
-        if bin == bin_of(edges, high) {
-            counts[bin] += u64::from(count);
-        } else {
-            cut.push(bucket);
+        let lowest_key = (bucket as u64) << (64 - BUCKET_BITS);
+        while edge_keys.get(below).is_some_and(|&key| key <= lowest_key) {
+            below += 1;
         }
+        counts[below] += u64::from(count);
     }
     match known.filter(|known| cut.iter().all(|&bucket| known.of(bucket).is_some())) {
         Some(known) => {
@@ -78,66 +103,15 @@ pub(crate) fn counted_bin_counts(
     counts
 }
 
-/// Marks, in [`bin_through_buckets`]'s table, a bucket that an edge cuts and one of NaN and ±∞.
-const CUT: u16 = u16::MAX;
-const NON_FINITE: u16 = u16::MAX - 1;
-
-/// How many of `values` (given in pieces, on two threads when they are many) fall in each of the
-/// `edges.len() + 1` bins (at most 10001), or the first non-finite value. A table gives each
-/// bucket of top key bits its bin, so a value costs one lookup as it does when its bucket is
-/// counted; only the values of the few buckets an edge cuts are compared with the edges.
-pub(crate) fn bin_through_buckets(pieces: &[&[f64]], edges: &[f64]) -> Result<Vec<u64>, f64> {
-    let mut bin_of_bucket = vec![0u16; BUCKETS];
-    let edge_buckets: Vec<usize> = edges.iter().map(|&edge| key_bucket(edge)).collect();
-    let mut passed = 0;
-    for (bucket, bin) in bin_of_bucket.iter_mut().enumerate() {
-        let below = passed;
-        while passed < edge_buckets.len() && edge_buckets[passed] == bucket {
-            passed += 1;
-        }
-        *bin = if passed > below { CUT } else { below as u16 };
-    }
-    // Comparisons take −0 and +0 as equal where the key order does not: an edge at zero cuts
-    // the buckets of both.
-    if edges.contains(&0.0) {
-        bin_of_bucket[key_bucket(-0.0)] = CUT;
-        bin_of_bucket[key_bucket(0.0)] = CUT;
-    }
-    bin_of_bucket[..NON_FINITE_AT_EACH_END].fill(NON_FINITE);
-    bin_of_bucket[BUCKETS - NON_FINITE_AT_EACH_END..].fill(NON_FINITE);
-    let count = |pieces: &[&[f64]]| {
-        let mut counts = vec![0u64; edges.len() + 1];
-        for piece in pieces {
-            for &value in *piece {
-                let bin = bin_of_bucket[key_bucket(value)];
-                if bin < NON_FINITE {
-                    counts[usize::from(bin)] += 1;
-                } else if bin == CUT {
-                    counts[bin_of(edges, value)] += 1;
-                } else {
-                    return Err(value);
-                }
-            }
-        }
-        Ok(counts)
-    };
-    in_halves(pieces, count, |first, second| Ok(added(first?, second?)))
-}
-
 /// The bin counts of the values in the `cut` buckets, counted in one pass (on two threads when
 /// the sample is large) without gathering them.
 fn count_cut_values(pieces: &[&[f64]], cut: &[usize], edges: &[f64]) -> Vec<u64> {
     if cut.is_empty() {
         return vec![0; edges.len() + 1];
     }
-    let chosen = ChosenBuckets::of(cut, BUCKETS);
     let count = |pieces: &[&[f64]]| {
         let mut counts = vec![0u64; edges.len() + 1];
-        for piece in pieces {
-            for_each_chosen(piece, &key_bucket, &chosen, |value| {
-                counts[bin_of(edges, value)] += 1
-            });
-        }
+        for_each_chosen(pieces, cut, |_, value| counts[bin_of(edges, value)] += 1);
         counts
     };
     in_halves(pieces, count, added)
@@ -146,7 +120,7 @@ fn count_cut_values(pieces: &[&[f64]], cut: &[usize], edges: &[f64]) -> Vec<u64>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::common::order_key::PARALLEL_PASS;
+    use crate::common::bucket_passes::{PARALLEL_PASS, count_and_gather};
 
     #[test]
     fn counting_by_bucket_counts_as_the_comparisons_do() {
@@ -192,7 +166,7 @@ mod tests {
     }
 
     #[test]
-    fn binning_through_buckets_counts_as_the_comparisons_do_and_finds_non_finite_values() {
+    fn cut_buckets_gathered_in_the_counting_pass_bin_as_the_comparisons_do() {
         let n = PARALLEL_PASS + 777;
         let values: Vec<f64> = (0..n)
             .map(|i| ((i * 7_919) % n) as f64 * 1e-4 - 50.0)
@@ -203,6 +177,7 @@ mod tests {
             vec![-0.0, 1.0],
             vec![-1.0, 0.0],
             vec![-1.0, 1.0000000000000002],
+            vec![1e-310],
             vec![],
         ] {
             let mut expected = vec![0u64; edges.len() + 1];
@@ -210,15 +185,16 @@ mod tests {
                 expected[bin_of(&edges, value)] += 1;
             }
             for pieces in [vec![&values[..]], values.chunks(1000).collect()] {
-                assert_eq!(bin_through_buckets(&pieces, &edges), Ok(expected.clone()));
-            }
-        }
-        for bad in [f64::NAN, -f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-            for at in [3, n - 3] {
-                let mut with_bad = values.clone();
-                with_bad[at] = bad;
-                let found = bin_through_buckets(&[&with_bad], &[0.0]).expect_err("refused");
-                assert_eq!(found.to_bits(), bad.to_bits());
+                let (counts, known) = count_and_gather(&pieces, &cut_buckets(&edges));
+                let sample = Counted {
+                    pieces,
+                    counts: counts.into(),
+                };
+                assert_eq!(
+                    counted_bin_counts(&sample, &edges, Some(&known)),
+                    expected,
+                    "{edges:?}"
+                );
             }
         }
     }

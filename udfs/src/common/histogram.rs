@@ -20,12 +20,12 @@ use super::arguments::{
     binary_label, check_arity, coerce_argument, constant_integer, constant_text, integer,
     numeric_or_category, text,
 };
-use super::bin_counts::{bin_counts, bin_through_buckets, counted_bin_counts};
+use super::bin_counts::{bin_counts, counted_bin_counts, cut_buckets};
 use super::categories::{CategoryCounts, CategoryStatistic};
 use super::order_statistics::{RankBuckets, order_statistics};
 use super::sample::worth_counting_pair;
 use super::samples::{SampleStatistic, Samples};
-use crate::error::{invalid_argument, non_finite};
+use crate::error::invalid_argument;
 
 pub(crate) const DEFAULT_BINS: usize = 10;
 
@@ -142,31 +142,33 @@ impl Histogram {
 
     /// The same from the reference's bucket counts. One pass (on two threads) gathers the
     /// reference's buckets that hold the ranks the edges need, and a selection in them gives the
-    /// edges; those buckets also hold every reference value an edge can cut. The current sample
-    /// is binned in one pass through its values' buckets (`bin_counts::bin_through_buckets`),
-    /// which also checks them.
+    /// edges; those buckets also hold every reference value an edge can cut. One pass over the
+    /// current sample counts it into buckets and gathers the few buckets the edges cut, which is
+    /// all its binning needs; its counts also check its values.
     fn of_counted(function: &str, spec: BinSpec, samples: &mut Samples) -> Result<Option<Self>> {
-        let reference = samples.reference.counted();
-        let last = reference.len() - 1;
-        let quantiles =
-            (spec.binning == Binning::Quantile).then(|| QuantilePlan::new(last, spec.bins));
-        let ranks = quantiles
-            .as_ref()
-            .map_or(vec![0, last], |plan| plan.wanted.clone());
-        let located = RankBuckets::locate(&reference.counts, &ranks);
-        let mut known_reference = reference.gather(&located.buckets);
-        let values = located.select(&mut known_reference);
-        let edges = match &quantiles {
-            Some(plan) => plan.edges(&values),
-            None => equal_width_between(values[0], values[1], spec.bins),
+        let (edges, reference_bins) = {
+            let reference = samples.reference.counted();
+            let last = reference.len() - 1;
+            let quantiles =
+                (spec.binning == Binning::Quantile).then(|| QuantilePlan::new(last, spec.bins));
+            let ranks = quantiles
+                .as_ref()
+                .map_or(vec![0, last], |plan| plan.wanted.clone());
+            let located = RankBuckets::locate(&reference.counts, &ranks);
+            let mut known_reference = reference.gather(&located.buckets);
+            let values = located.select(&mut known_reference);
+            let edges = match &quantiles {
+                Some(plan) => plan.edges(&values),
+                None => equal_width_between(values[0], values[1], spec.bins),
+            };
+            let bins = counted_bin_counts(&reference, &edges, Some(&known_reference));
+            (edges, bins)
         };
-        let current: Vec<&[f64]> = samples.current.pieces().collect();
+        let known_current = samples.current.count_and_gather(&cut_buckets(&edges));
+        samples.current.check(function)?;
         let current_bins =
-            bin_through_buckets(&current, &edges).map_err(|bad| non_finite(function, bad))?;
-        Ok(Self::from_counts(
-            counted_bin_counts(&reference, &edges, Some(&known_reference)),
-            current_bins,
-        ))
+            counted_bin_counts(&samples.current.counted(), &edges, Some(&known_current));
+        Ok(Self::from_counts(reference_bins, current_bins))
     }
 
     pub(crate) fn of_categories(counts: &CategoryCounts) -> Option<Self> {

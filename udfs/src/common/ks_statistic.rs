@@ -9,7 +9,8 @@
 //! next 16 key bits, and what remains is sorted and walked. The answer is the same as the
 //! full walk's, and usually only a small share of the values is ever sorted.
 
-use super::order_key::{BUCKET_BITS, bucket_counts, bucket_slots, gather_buckets, order_key};
+use super::bucket_passes::{ChosenBuckets, bucket_counts, gather_by};
+use super::order_key::{BUCKET_BITS, order_key};
 use super::sample::{Sample, gather_pair, worth_counting_pair};
 use super::{both, large_pair, sort_both};
 
@@ -97,15 +98,16 @@ fn widest_gap(
         || bucket_counts(current, SUB_BUCKETS, bucket),
     );
     let (buckets, belows) = candidate_buckets(&in_reference, &in_current, below, gap, best);
-    let slot = bucket_slots(&buckets, SUB_BUCKETS);
+    let chosen = ChosenBuckets::<SUB_BUCKETS>::new(&buckets, |bucket| bucket);
     let sizes = |counts: &[u32]| -> Vec<usize> {
         buckets
             .iter()
             .map(|&bucket| counts[bucket] as usize)
             .collect()
     };
-    let reference_parts = gather_buckets(&[&*reference], bucket, &slot, &sizes(&in_reference));
-    let current_parts = gather_buckets(&[&*current], bucket, &slot, &sizes(&in_current));
+    let bucket_of_bits = |bits: u64| bucket(f64::from_bits(bits));
+    let reference_parts = gather_by(reference, bucket_of_bits, &chosen, &sizes(&in_reference));
+    let current_parts = gather_by(current, bucket_of_bits, &chosen, &sizes(&in_current));
     for ((mut reference, mut current), below) in
         reference_parts.into_iter().zip(current_parts).zip(belows)
     {

@@ -2,6 +2,7 @@
 
 pub(crate) mod arguments;
 pub(crate) mod bin_counts;
+pub(crate) mod bucket_passes;
 pub(crate) mod categories;
 pub(crate) mod category_state;
 pub(crate) mod group_states;

@@ -1,8 +1,6 @@
 //! Doubles as unsigned keys whose integer order is `f64::total_cmp`'s order, so that the top
-//! bits of a key name a bucket of values: the radix buckets of `order_statistics` and
-//! `bin_counts`.
-
-use super::both;
+//! bits of a key name a bucket of values: the radix buckets of `order_statistics`,
+//! `bin_counts` and `ks_statistic`.
 
 /// The value's bits, reordered: negative values have all bits flipped, non-negative ones the
 /// sign bit set.
@@ -31,158 +29,36 @@ pub(crate) fn key_bucket(value: f64) -> usize {
     (order_key(value) >> (64 - BUCKET_BITS)) as usize
 }
 
-/// How many of `values` (at most `u32::MAX`) fall in each of the `buckets` buckets that
-/// `bucket` assigns.
-pub(crate) fn bucket_counts(
-    values: &[f64],
-    buckets: usize,
-    bucket: impl Fn(f64) -> usize,
-) -> Vec<u32> {
-    let mut counts = vec![0u32; buckets];
-    count_into(&mut counts, values, bucket);
-    counts
+/// The top [`BUCKET_BITS`] of a value's bits as they are: its bucket under another numbering,
+/// one shift where [`key_bucket`] costs three more operations per value. Passes over whole
+/// samples (`bucket_passes`) index their tables this way and put them in key order once.
+#[inline]
+pub(crate) fn raw_bucket(bits: u64) -> usize {
+    (bits >> (64 - BUCKET_BITS)) as usize
 }
 
-/// Adds `values` to the bucket counts in `counts`.
-pub(crate) fn count_into(counts: &mut [u32], values: &[f64], bucket: impl Fn(f64) -> usize) {
-    for &value in values {
-        counts[bucket(value)] += 1;
-    }
-}
+/// The raw bucket's bit that is the sign's, and the key bucket's that is set for non-negative
+/// values.
+const SIGN_BUCKET_BIT: usize = BUCKETS / 2;
 
-/// Marks a bucket that [`gather_buckets`] leaves out.
-pub(crate) const LEFT_OUT: u32 = u32::MAX;
-
-/// The `slot` table of [`gather_buckets`] for the `chosen` ones of `buckets` buckets, in their
-/// order.
-pub(crate) fn bucket_slots(chosen: &[usize], buckets: usize) -> Vec<u32> {
-    let mut slot = vec![LEFT_OUT; buckets];
-    for (place, &bucket) in chosen.iter().enumerate() {
-        slot[bucket] = place as u32;
-    }
-    slot
-}
-
-/// Values per step of [`for_each_chosen`]: the positions of one step's hits fit in L1.
-const STEP: usize = 2048;
-/// From this many values on, [`in_halves`] splits a pass over two threads.
-pub(crate) const PARALLEL_PASS: usize = 1 << 20;
-
-/// The `chosen` ones of `buckets` buckets as one bit each, which stays in L1 where a table of
-/// slots would not.
-pub(crate) struct ChosenBuckets(Vec<u64>);
-
-impl ChosenBuckets {
-    pub(crate) fn of(chosen: &[usize], buckets: usize) -> Self {
-        let mut bits = vec![0u64; buckets.div_ceil(64)];
-        for &bucket in chosen {
-            bits[bucket / 64] |= 1 << (bucket % 64);
-        }
-        Self(bits)
-    }
-
-    #[inline]
-    fn has(&self, bucket: usize) -> bool {
-        (self.0[bucket / 64] >> (bucket % 64)) & 1 == 1
+/// The key bucket of raw bucket `raw`: the key's bit flips applied to the bucket's bits.
+#[inline]
+pub(crate) fn key_of_raw(raw: usize) -> usize {
+    if raw & SIGN_BUCKET_BIT != 0 {
+        !raw & (BUCKETS - 1)
+    } else {
+        raw | SIGN_BUCKET_BIT
     }
 }
 
-/// Calls `hit` with every value of `piece` whose bucket is chosen, in order. The positions of
-/// the hits are listed first without branching, because hits are rare and unpredictable.
-pub(crate) fn for_each_chosen(
-    piece: &[f64],
-    bucket: &impl Fn(f64) -> usize,
-    chosen: &ChosenBuckets,
-    mut hit: impl FnMut(f64),
-) {
-    let mut hits = [0u16; STEP];
-    for step in piece.chunks(STEP) {
-        let mut found = 0;
-        for (position, &value) in step.iter().enumerate() {
-            // `found` never passes `position`, so the mask only spares a bounds check.
-            hits[found % STEP] = position as u16;
-            found += usize::from(chosen.has(bucket(value)));
-        }
-        for &position in &hits[..found] {
-            hit(step[usize::from(position)]);
-        }
+/// The raw bucket of key bucket `key`.
+#[inline]
+pub(crate) fn raw_of_key(key: usize) -> usize {
+    if key & SIGN_BUCKET_BIT != 0 {
+        key & !SIGN_BUCKET_BIT
+    } else {
+        !key & (BUCKETS - 1)
     }
-}
-
-/// `pass` over the values (given in pieces), or when they are many, over each half of them on
-/// its own thread, the two results put together by `join`.
-pub(crate) fn in_halves<T: Send>(
-    pieces: &[&[f64]],
-    pass: impl Fn(&[&[f64]]) -> T + Sync,
-    join: impl FnOnce(T, T) -> T,
-) -> T {
-    let total: usize = pieces.iter().map(|piece| piece.len()).sum();
-    if total < PARALLEL_PASS {
-        return pass(pieces);
-    }
-    let (mut first, mut second) = (Vec::new(), Vec::new());
-    let mut seen = 0;
-    for &piece in pieces {
-        let split = (total / 2).saturating_sub(seen).min(piece.len());
-        first.push(&piece[..split]);
-        second.push(&piece[split..]);
-        seen += piece.len();
-    }
-    let (first, second) = both(true, || pass(&first), || pass(&second));
-    join(first, second)
-}
-
-/// Two halves' counts added up.
-pub(crate) fn added<T: std::ops::AddAssign + Copy>(mut counts: Vec<T>, more: Vec<T>) -> Vec<T> {
-    for (count, add) in counts.iter_mut().zip(more) {
-        *count += add;
-    }
-    counts
-}
-
-/// The values (given in pieces) of the chosen buckets, one vector per choice: `slot[bucket]` is
-/// the bucket's place among the chosen ones (or [`LEFT_OUT`]), `sizes[place]` how many values it
-/// will hold. Large inputs are split over two threads.
-pub(crate) fn gather_buckets(
-    pieces: &[&[f64]],
-    bucket: impl Fn(f64) -> usize + Sync,
-    slot: &[u32],
-    sizes: &[usize],
-) -> Vec<Vec<f64>> {
-    in_halves(
-        pieces,
-        |pieces| gather_on_this_thread(pieces, &bucket, slot, sizes),
-        |mut gathered, rest| {
-            for (values, rest) in gathered.iter_mut().zip(rest) {
-                values.extend_from_slice(&rest);
-            }
-            gathered
-        },
-    )
-}
-
-/// [`gather_buckets`] in one pass on the calling thread. Each vector has room for its whole
-/// bucket: where only part of the values is gathered, the pages never written cost nothing.
-pub(crate) fn gather_on_this_thread(
-    pieces: &[&[f64]],
-    bucket: &impl Fn(f64) -> usize,
-    slot: &[u32],
-    sizes: &[usize],
-) -> Vec<Vec<f64>> {
-    let mut gathered: Vec<Vec<f64>> = sizes.iter().map(|&size| Vec::with_capacity(size)).collect();
-    if sizes.is_empty() {
-        return gathered;
-    }
-    let chosen_buckets: Vec<usize> = (0..slot.len())
-        .filter(|&bucket| slot[bucket] != LEFT_OUT)
-        .collect();
-    let chosen = ChosenBuckets::of(&chosen_buckets, slot.len());
-    for piece in pieces {
-        for_each_chosen(piece, bucket, &chosen, |value| {
-            gathered[slot[bucket(value)] as usize].push(value)
-        });
-    }
-    gathered
 }
 
 /// The lowest and the highest value whose key lies in `bucket` (of the top [`BUCKET_BITS`]).
@@ -207,24 +83,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn gathering_on_two_threads_keeps_every_value_of_the_chosen_buckets() {
-        let values: Vec<f64> = (0..PARALLEL_PASS + 12_345)
-            .map(|i| ((i * 7_919) % 100_003) as f64 - 50_000.0)
-            .collect();
-        let pieces: Vec<&[f64]> = values.chunks(100_000).collect();
-        let chosen = [key_bucket(-3.0), key_bucket(0.0), key_bucket(40_000.0)];
-        let slot = bucket_slots(&chosen, BUCKETS);
-        let counts = bucket_counts(&values, BUCKETS, key_bucket);
-        let sizes: Vec<usize> = chosen.iter().map(|&b| counts[b] as usize).collect();
-        let gathered = gather_buckets(&pieces, key_bucket, &slot, &sizes);
-        for (place, &bucket) in chosen.iter().enumerate() {
-            let expected: Vec<f64> = values
-                .iter()
-                .copied()
-                .filter(|&value| key_bucket(value) == bucket)
-                .collect();
-            assert_eq!(gathered[place], expected, "bucket {bucket}");
+    fn raw_buckets_are_key_buckets_renumbered() {
+        for value in [
+            f64::NEG_INFINITY,
+            -1e300,
+            -2.5,
+            -1e-310,
+            -0.0,
+            0.0,
+            1e-310,
+            3.0,
+            f64::MAX,
+            f64::NAN,
+        ] {
+            let raw = raw_bucket(value.to_bits());
+            assert_eq!(key_of_raw(raw), key_bucket(value), "{value}");
+            assert_eq!(raw_of_key(key_bucket(value)), raw, "{value}");
         }
+        let renumbered: Vec<usize> = (0..BUCKETS).map(key_of_raw).collect();
+        let mut sorted = renumbered.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..BUCKETS).collect::<Vec<_>>());
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! pass gathers only the values of those buckets, and a selection inside each bucket gives the
 //! exact value.
 
-use super::sample::{Counted, Gathered};
+use super::bucket_passes::Gathered;
+use super::sample::Counted;
 
 /// Below this size plain selection is as fast.
 const SMALL: usize = 200_000;
@@ -59,14 +60,15 @@ impl RankBuckets {
         Self { buckets, located }
     }
 
-    /// The values at the ranks, given the gathered values of (at least) their buckets, which
-    /// are reordered.
+    /// The values at the ranks, given the gathered values of exactly [`RankBuckets::buckets`],
+    /// which are reordered.
     pub(crate) fn select(&self, gathered: &mut Gathered) -> Vec<f64> {
+        debug_assert_eq!(gathered.buckets, self.buckets);
         let mut results = Vec::with_capacity(self.located.len());
-        for run in self.located.chunk_by(|a, b| a.0 == b.0) {
-            let place = gathered.slot[run[0].0] as usize;
+        let runs = self.located.chunk_by(|a, b| a.0 == b.0);
+        for (run, values) in runs.zip(&mut gathered.values) {
             let local: Vec<usize> = run.iter().map(|&(_, rank)| rank).collect();
-            results.extend(by_selection(&mut gathered.values[place], &local));
+            results.extend(by_selection(values, &local));
         }
         results
     }

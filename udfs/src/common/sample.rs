@@ -14,10 +14,10 @@ use std::mem::size_of;
 use datafusion::arrow::buffer::ScalarBuffer;
 use datafusion::common::Result;
 
-use super::order_key::{
-    BUCKETS, LEFT_OUT, NON_FINITE_AT_EACH_END, added, bucket_counts, bucket_slots, count_into,
-    gather_buckets, gather_on_this_thread, in_halves, key_bucket,
+use super::bucket_passes::{
+    Gathered, added, count_and_gather, count_buckets, gather, gather_on_this_thread, in_halves,
 };
+use super::order_key::{BUCKETS, NON_FINITE_AT_EACH_END};
 use super::{both, large_pair};
 use crate::error::non_finite;
 
@@ -52,14 +52,6 @@ fn non_finite_count(counts: &[u32]) -> u64 {
         .chain(&counts[BUCKETS - NON_FINITE_AT_EACH_END..])
         .map(|&count| u64::from(count))
         .sum()
-}
-
-fn count_pieces(pieces: &[&[f64]]) -> Vec<u32> {
-    let mut counts = vec![0; BUCKETS];
-    for piece in pieces {
-        count_into(&mut counts, piece, key_bucket);
-    }
-    counts
 }
 
 fn first_non_finite(values: &[f64]) -> Option<f64> {
@@ -106,7 +98,7 @@ impl Sample {
     pub(crate) fn check_on_two_threads(&mut self, function: &str) -> Result<()> {
         if self.counts.is_none() && self.worth_counting() {
             let pieces: Vec<&[f64]> = self.pieces().collect();
-            self.counts = Some(in_halves(&pieces, count_pieces, added));
+            self.counts = Some(in_halves(&pieces, count_buckets, added));
         }
         self.check(function)
     }
@@ -143,12 +135,22 @@ impl Sample {
     pub(crate) fn counted(&mut self) -> Counted<'_> {
         if self.counts.is_none() {
             let pieces: Vec<&[f64]> = self.pieces().collect();
-            self.counts = Some(count_pieces(&pieces));
+            self.counts = Some(count_buckets(&pieces));
         }
         Counted {
             pieces: self.pieces().collect(),
             counts: Cow::Borrowed(self.counts.as_deref().unwrap_or_default()),
         }
+    }
+
+    /// Counts the sample (on two threads when it is large) and gathers the values of the `chosen`
+    /// buckets in the same pass. Its values are checked by [`Sample::check`] afterwards, from the
+    /// counts.
+    pub(crate) fn count_and_gather(&mut self, chosen: &[usize]) -> Gathered {
+        let pieces: Vec<&[f64]> = self.pieces().collect();
+        let (counts, gathered) = count_and_gather(&pieces, chosen);
+        self.counts = Some(counts);
+        gathered
     }
 
     /// The held pieces, then the single values as one more.
@@ -174,28 +176,12 @@ pub(crate) struct Counted<'a> {
     pub counts: Cow<'a, [u32]>,
 }
 
-/// The values of some buckets of a sample: `slot[bucket]` is the bucket's place in `values`, or
-/// [`LEFT_OUT`].
-pub(crate) struct Gathered {
-    pub slot: Vec<u32>,
-    pub values: Vec<Vec<f64>>,
-}
-
-impl Gathered {
-    pub(crate) fn of(&self, bucket: usize) -> Option<&[f64]> {
-        match self.slot[bucket] {
-            LEFT_OUT => None,
-            place => Some(&self.values[place as usize]),
-        }
-    }
-}
-
 impl<'a> Counted<'a> {
     /// A plain slice (at most `u32::MAX` values), counted now.
     pub(crate) fn of_slice(values: &'a [f64]) -> Self {
         Self {
             pieces: vec![values],
-            counts: Cow::Owned(bucket_counts(values, BUCKETS, key_bucket)),
+            counts: Cow::Owned(count_buckets(&[values])),
         }
     }
 
@@ -206,34 +192,19 @@ impl<'a> Counted<'a> {
     /// The values of `buckets` (ascending, distinct), in one pass over the sample (on two
     /// threads when it is large).
     pub(crate) fn gather(&self, buckets: &[usize]) -> Gathered {
-        self.gather_with(buckets, |slot, sizes| {
-            gather_buckets(&self.pieces, key_bucket, slot, sizes)
-        })
+        gather(&self.pieces, buckets, Some(&self.sizes(buckets)))
     }
 
     /// The same on the calling thread.
     fn gather_on_this_thread(&self, buckets: &[usize]) -> Gathered {
-        self.gather_with(buckets, |slot, sizes| {
-            gather_on_this_thread(&self.pieces, &key_bucket, slot, sizes)
-        })
+        gather_on_this_thread(&self.pieces, buckets, Some(&self.sizes(buckets)))
     }
 
-    fn gather_with(
-        &self,
-        buckets: &[usize],
-        gather: impl FnOnce(&[u32], &[usize]) -> Vec<Vec<f64>>,
-    ) -> Gathered {
-        let slot = bucket_slots(buckets, BUCKETS);
-        let sizes: Vec<usize> = buckets
+    fn sizes(&self, buckets: &[usize]) -> Vec<usize> {
+        buckets
             .iter()
             .map(|&bucket| self.counts[bucket] as usize)
-            .collect();
-        let values = if buckets.is_empty() {
-            Vec::new()
-        } else {
-            gather(&slot, &sizes)
-        };
-        Gathered { slot, values }
+            .collect()
     }
 }
 
@@ -261,7 +232,8 @@ pub(crate) fn worth_counting_pair(reference: &Sample, current: &Sample) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::common::order_key::PARALLEL_PASS;
+    use crate::common::bucket_passes::PARALLEL_PASS;
+    use crate::common::order_key::key_bucket;
 
     fn buffer(values: Vec<f64>) -> ScalarBuffer<f64> {
         ScalarBuffer::from(values)
