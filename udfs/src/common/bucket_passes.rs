@@ -116,6 +116,21 @@ impl ChosenBuckets<BUCKETS> {
     fn of_key_buckets(chosen: &[usize]) -> Self {
         Self::new(chosen, raw_of_key)
     }
+
+    /// Every bucket of top key bits in the `ranges` (first and last bucket of each), all at
+    /// place 0: their values are collected together.
+    pub(crate) fn of_key_ranges(ranges: &[(usize, usize)]) -> Self {
+        let mut flags = table(0);
+        for &(first, last) in ranges {
+            for bucket in first..=last {
+                flags[raw_of_key(bucket)] = 1;
+            }
+        }
+        Self {
+            flags,
+            places: table(0),
+        }
+    }
 }
 
 /// Calls `count(bucket)` for every value (given in pieces) and `hit(place, value)` for those
@@ -214,33 +229,66 @@ pub(crate) fn gather(pieces: &[&[f64]], chosen: &[usize], sizes: Option<&[usize]
 /// [`count_buckets`]) and gathers the values of the `chosen` buckets, on two threads when the
 /// values are many.
 pub(crate) fn count_and_gather(pieces: &[&[f64]], chosen: &[usize]) -> (Vec<u32>, Gathered) {
-    let chosen_buckets = ChosenBuckets::of_key_buckets(chosen);
-    let (by_raw, gathered) = in_halves(
+    let (counts, values) =
+        count_and_collect(pieces, &ChosenBuckets::of_key_buckets(chosen), chosen.len());
+    let gathered = Gathered {
+        buckets: chosen.to_vec(),
+        values,
+    };
+    (counts, gathered)
+}
+
+/// One pass that counts the values per bucket of top key bits (in key order) and collects the
+/// values of the `chosen` buckets by their places (of which there are `places`), on two threads
+/// when the values are many.
+pub(crate) fn count_and_collect(
+    pieces: &[&[f64]],
+    chosen: &ChosenBuckets<BUCKETS>,
+    places: usize,
+) -> (Vec<u32>, Vec<Vec<f64>>) {
+    let (by_raw, values) = in_halves(
         pieces,
         |pieces| {
             let mut by_raw = table::<u32, BUCKETS>(0);
-            let mut values = vec![Vec::new(); chosen.len()];
+            let mut values = vec![Vec::new(); places];
             scan(
                 pieces,
                 &raw_bucket,
-                &chosen_buckets,
+                chosen,
                 |bucket| by_raw[bucket] += 1,
                 |place, value| values[place].push(value),
             );
-            let gathered = Gathered {
-                buckets: chosen.to_vec(),
-                values,
-            };
-            (by_raw, gathered)
+            (by_raw, values)
         },
-        |(mut counts, gathered), (more, rest)| {
+        |(mut counts, mut values), (more, rest)| {
             for (count, add) in counts.iter_mut().zip(more.iter()) {
                 *count += add;
             }
-            (counts, gathered.joined(rest))
+            for (values, rest) in values.iter_mut().zip(rest) {
+                values.extend_from_slice(&rest);
+            }
+            (counts, values)
         },
     );
-    (in_key_order(&by_raw), gathered)
+    (in_key_order(&by_raw), values)
+}
+
+/// The values of the `chosen` buckets by their places (of which there are `places`), collected
+/// on the calling thread.
+pub(crate) fn collect(
+    pieces: &[&[f64]],
+    chosen: &ChosenBuckets<BUCKETS>,
+    places: usize,
+) -> Vec<Vec<f64>> {
+    let mut values = vec![Vec::new(); places];
+    scan(
+        pieces,
+        &raw_bucket,
+        chosen,
+        |_| {},
+        |place, value| values[place].push(value),
+    );
+    values
 }
 
 /// The values of `values` in the chosen buckets of a table of `N` that `bucket` assigns to

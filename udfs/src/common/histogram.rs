@@ -22,7 +22,7 @@ use super::arguments::{
 };
 use super::bin_counts::{bin_counts, counted_bin_counts, cut_buckets};
 use super::categories::{CategoryCounts, CategoryStatistic};
-use super::order_statistics::{RankBuckets, order_statistics};
+use super::order_statistics::order_statistics;
 use super::sample::worth_counting_pair;
 use super::samples::{SampleStatistic, Samples};
 use crate::error::invalid_argument;
@@ -140,30 +140,26 @@ impl Histogram {
         ))
     }
 
-    /// The same from the reference's bucket counts. One pass (on two threads) gathers the
-    /// reference's buckets that hold the ranks the edges need, and a selection in them gives the
-    /// edges; those buckets also hold every reference value an edge can cut. One pass over the
-    /// current sample counts it into buckets and gathers the few buckets the edges cut, which is
-    /// all its binning needs; its counts also check its values.
+    /// The same from the samples' bucket counts. The passes that count the reference also
+    /// gather its buckets that hold the ranks the edges need (`Sample::gather_ranks`), and a
+    /// selection in them gives the edges; those buckets also hold every reference value an edge
+    /// can cut. One pass over the current sample counts it into buckets and gathers the few
+    /// buckets the edges cut, which is all its binning needs. The counts check both samples.
     fn of_counted(function: &str, spec: BinSpec, samples: &mut Samples) -> Result<Option<Self>> {
-        let (edges, reference_bins) = {
-            let reference = samples.reference.counted();
-            let last = reference.len() - 1;
-            let quantiles =
-                (spec.binning == Binning::Quantile).then(|| QuantilePlan::new(last, spec.bins));
-            let ranks = quantiles
-                .as_ref()
-                .map_or(vec![0, last], |plan| plan.wanted.clone());
-            let located = RankBuckets::locate(&reference.counts, &ranks);
-            let mut known_reference = reference.gather(&located.buckets);
-            let values = located.select(&mut known_reference);
-            let edges = match &quantiles {
-                Some(plan) => plan.edges(&values),
-                None => equal_width_between(values[0], values[1], spec.bins),
-            };
-            let bins = counted_bin_counts(&reference, &edges, Some(&known_reference));
-            (edges, bins)
+        let last = samples.reference.len() - 1;
+        let quantiles =
+            (spec.binning == Binning::Quantile).then(|| QuantilePlan::new(last, spec.bins));
+        let ranks = quantiles
+            .as_ref()
+            .map_or(vec![0, last], |plan| plan.wanted.clone());
+        let (located, mut known_reference) = samples.reference.gather_ranks(function, &ranks)?;
+        let values = located.select(&mut known_reference);
+        let edges = match &quantiles {
+            Some(plan) => plan.edges(&values),
+            None => equal_width_between(values[0], values[1], spec.bins),
         };
+        let reference_bins =
+            counted_bin_counts(&samples.reference.counted(), &edges, Some(&known_reference));
         let known_current = samples.current.count_and_gather(&cut_buckets(&edges));
         samples.current.check(function)?;
         let current_bins =
@@ -292,7 +288,7 @@ impl SampleStatistic for HistogramStatistic {
         Ok(self.value(Histogram::of_samples(function, self.spec, samples)?))
     }
 
-    fn checks_current(&self) -> bool {
+    fn checks_counted_samples(&self) -> bool {
         true
     }
 }
@@ -337,6 +333,7 @@ pub(crate) fn smoothed(proportion: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::common::order_statistics::GUIDED_FROM;
     use crate::common::sample::Sample;
 
     #[test]
@@ -474,6 +471,11 @@ mod tests {
                 vec![7.0; 120_000],
                 scrambled(120_000, 23, 1000, |u| 6.0 + 2.0 * u),
             ),
+            // a reference large enough to be counted with a guide (`Sample::gather_ranks`)
+            (
+                scrambled(GUIDED_FROM + 1, 37, 1_048_573, |u| (u - 0.3) * (2.0 + u)),
+                scrambled(100_000, 41, 99_991, |u| (u - 0.25) * (2.0 + u)),
+            ),
         ];
         for (reference, current) in &cases {
             for (bins, binning) in [
@@ -513,7 +515,7 @@ mod tests {
     }
 
     #[test]
-    fn a_non_finite_value_in_a_large_current_sample_is_an_error_of_the_function() {
+    fn a_non_finite_value_in_either_large_sample_is_an_error_of_the_function() {
         use crate::common::group_states::GroupState;
         let statistic = HistogramStatistic::shared(
             BinSpec {
@@ -522,11 +524,21 @@ mod tests {
             },
             |histogram| Some(histogram.bins() as f64),
         );
-        for bad in [f64::NAN, f64::INFINITY] {
+        for (bad, in_reference, size) in [
+            (f64::NAN, false, 120_000),
+            (f64::INFINITY, false, 120_000),
+            (f64::NAN, true, 120_000),
+            (f64::NEG_INFINITY, true, GUIDED_FROM + 3),
+        ] {
+            let mut reference = scrambled(size, 1, 119_993, |u| u);
             let mut current = scrambled(150_000, 3, 149_993, |u| u);
-            current[77_777] = bad;
+            if in_reference {
+                reference[size - 7] = bad;
+            } else {
+                current[77_777] = bad;
+            }
             let mut samples = Samples {
-                reference: held(&scrambled(120_000, 1, 119_993, |u| u)),
+                reference: held(&reference),
                 current: held(&current),
             };
             let error = samples

@@ -15,9 +15,11 @@ use datafusion::arrow::buffer::ScalarBuffer;
 use datafusion::common::Result;
 
 use super::bucket_passes::{
-    Gathered, added, count_and_gather, count_buckets, gather, gather_on_this_thread, in_halves,
+    ChosenBuckets, Gathered, added, collect, count_and_collect, count_and_gather, count_buckets,
+    gather, gather_on_this_thread, in_halves,
 };
 use super::order_key::{BUCKETS, NON_FINITE_AT_EACH_END};
+use super::order_statistics::{GUIDED_FROM, RankBuckets, guide_and_rest, likely_ranges};
 use super::{both, large_pair};
 use crate::error::non_finite;
 
@@ -151,6 +153,55 @@ impl Sample {
         let (counts, gathered) = count_and_gather(&pieces, chosen);
         self.counts = Some(counts);
         gathered
+    }
+
+    /// The buckets that hold `ranks` (sorted, within bounds) and their values, counting the
+    /// sample on the way (and so checking it: a non-finite value is an error of `function`).
+    ///
+    /// A large sample is counted in two parts. Its guide (`order_statistics::guide_and_rest`) is
+    /// counted first, and its counts tell which buckets likely hold the ranks; the pass that
+    /// counts the rest also gathers the values of those buckets, and a pass over the guide alone
+    /// gathers its own. Counting and then gathering took two passes over all of the sample.
+    /// Where the exact counts put a rank outside the buckets gathered (the guide misled, as it
+    /// can on sorted data), one more pass gathers its bucket.
+    pub(crate) fn gather_ranks(
+        &mut self,
+        function: &str,
+        ranks: &[usize],
+    ) -> Result<(RankBuckets, Gathered)> {
+        if self.counts.is_some() || self.len() < GUIDED_FROM {
+            self.check_on_two_threads(function)?;
+            let counted = self.counted();
+            let located = RankBuckets::locate(&counted.counts, ranks);
+            let gathered = counted.gather(&located.buckets);
+            return Ok((located, gathered));
+        }
+        let (counts, ranges, found) = {
+            let pieces: Vec<&[f64]> = self.pieces().collect();
+            let (guide, rest) = guide_and_rest(&pieces);
+            let guide_counts = count_buckets(&guide);
+            let ranges = likely_ranges(&guide_counts, self.len(), ranks);
+            let chosen = ChosenBuckets::of_key_ranges(&ranges);
+            let (rest_counts, found_in_rest) = count_and_collect(&rest, &chosen, 1);
+            let found_in_guide = collect(&guide, &chosen, 1);
+            let mut found = found_in_rest.into_iter().next().unwrap_or_default();
+            found.extend(found_in_guide.into_iter().flatten());
+            (added(rest_counts, guide_counts), ranges, found)
+        };
+        let located = RankBuckets::locate(&counts, ranks);
+        self.counts = Some(counts);
+        self.check(function)?;
+        let in_ranges = |bucket: &usize| {
+            ranges
+                .iter()
+                .any(|&(first, last)| (first..=last).contains(bucket))
+        };
+        let gathered = if located.buckets.iter().all(in_ranges) {
+            gather_on_this_thread(&[&found], &located.buckets, None)
+        } else {
+            self.counted().gather(&located.buckets)
+        };
+        Ok((located, gathered))
     }
 
     /// The held pieces, then the single values as one more.
@@ -305,5 +356,78 @@ mod tests {
             .check_on_two_threads("psi")
             .expect_err("NaN is refused");
         assert!(error.to_string().contains("psi"), "{error}");
+    }
+
+    /// Every value of each bucket, sorted, by brute force.
+    fn bucket_values(values: &[f64], buckets: &[usize]) -> Vec<Vec<f64>> {
+        buckets
+            .iter()
+            .map(|&bucket| {
+                let mut found: Vec<f64> = values
+                    .iter()
+                    .copied()
+                    .filter(|&value| key_bucket(value) == bucket)
+                    .collect();
+                found.sort_by(f64::total_cmp);
+                found
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rank_buckets_are_gathered_while_counting_whether_the_guide_holds_or_misleads() {
+        use crate::common::order_statistics::RankBuckets;
+        let n = GUIDED_FROM + 200_003;
+        let ranks: Vec<usize> = (1..10)
+            .flat_map(|k| [(n - 1) * k / 10, (n - 1) * k / 10 + 1])
+            .collect();
+        let mixed: Vec<f64> = (0..n)
+            .map(|i| ((i * 7_919) % n) as f64 * 1e-3 - 7.0)
+            .collect();
+        // every sixteenth block of 4096 values, the guide's, lies far above the rest
+        let misleading: Vec<f64> = (0..n)
+            .map(|i| (i % 1000) as f64 + if (i / 4096) % 16 == 0 { 5000.0 } else { 0.0 })
+            .collect();
+        for (values, guide_holds) in [(mixed, true), (misleading, false)] {
+            let pieces: Vec<&[f64]> = values.chunks(65_536).collect();
+            let (guide, _) = guide_and_rest(&pieces);
+            let ranges = likely_ranges(&count_buckets(&guide), n, &ranks);
+            let counts = count_buckets(&[&values]);
+            let located = RankBuckets::locate(&counts, &ranks);
+            let held = located.buckets.iter().all(|bucket| {
+                ranges
+                    .iter()
+                    .any(|&(first, last)| (first..=last).contains(bucket))
+            });
+            assert_eq!(held, guide_holds);
+
+            let mut sample = Sample::default();
+            for piece in &pieces {
+                sample.append(buffer(piece.to_vec()));
+            }
+            let (found, mut gathered) = sample.gather_ranks("psi", &ranks).expect("finite");
+            assert_eq!(found.buckets, located.buckets);
+            assert_eq!(*sample.counted().counts, counts[..]);
+            for values in &mut gathered.values {
+                values.sort_by(f64::total_cmp);
+            }
+            assert_eq!(gathered.values, bucket_values(&values, &located.buckets));
+        }
+    }
+
+    #[test]
+    fn a_non_finite_value_in_the_guide_or_the_rest_is_an_error() {
+        let n = GUIDED_FROM + 5;
+        for at in [0, 5_000, n - 1] {
+            let mut values: Vec<f64> = (0..n).map(|i| (i % 1000) as f64).collect();
+            values[at] = f64::INFINITY;
+            let mut sample = Sample::default();
+            sample.append(buffer(values));
+            let error = sample
+                .gather_ranks("psi", &[0, n / 2])
+                .map(|_| ())
+                .expect_err("infinity is refused");
+            assert!(error.to_string().contains("psi"), "{error}");
+        }
     }
 }

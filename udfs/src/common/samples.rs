@@ -28,9 +28,10 @@ pub(crate) trait SampleStatistic: std::fmt::Debug + Send + Sync {
     /// `function` names the statistic in errors.
     fn evaluate(&self, function: &str, samples: &mut Samples) -> Result<ScalarValue>;
 
-    /// Whether the statistic checks a large current sample's values itself, in a pass it makes
-    /// anyway, so that evaluation need not count that sample first.
-    fn checks_current(&self) -> bool {
+    /// Whether the statistic checks both samples' values itself, in passes it makes anyway,
+    /// where they are worth counting (`sample::worth_counting_pair`) and neither is empty, so
+    /// that evaluation need not count them first.
+    fn checks_counted_samples(&self) -> bool {
         false
     }
 }
@@ -96,21 +97,16 @@ impl Samples {
         }
     }
 
-    /// Checks both samples (`Sample::check`), the two on separate threads when both are large.
-    /// With `current_too` false, a large current sample is left to the statistic (which then
-    /// checks it, see [`SampleStatistic::checks_current`]) and the reference is counted on two
-    /// threads.
-    fn check(&mut self, function: &str, current_too: bool) -> Result<()> {
+    /// Checks both samples (`Sample::check`), the two on separate threads when both are large,
+    /// unless `statistic_checks` them (see [`SampleStatistic::checks_counted_samples`]).
+    fn check(&mut self, function: &str, statistic_checks: bool) -> Result<()> {
         let Self { reference, current } = self;
-        // Where the current sample is large and the reference is not empty, such a statistic
-        // takes its counted path (`worth_counting_pair`), which bins and checks the current
-        // sample itself.
-        if !current_too
-            && current.worth_counting()
+        if statistic_checks
             && !reference.is_empty()
+            && !current.is_empty()
             && worth_counting_pair(reference, current)
         {
-            return reference.check_on_two_threads(function);
+            return Ok(());
         }
         let (reference_checked, current_checked) = both(
             large_pair(reference.len(), current.len()),
@@ -186,7 +182,7 @@ impl GroupState for Samples {
     }
 
     fn evaluate(&mut self, function: &str, statistic: &Self::Statistic) -> Result<ScalarValue> {
-        self.check(function, !statistic.checks_current())?;
+        self.check(function, statistic.checks_counted_samples())?;
         statistic.evaluate(function, self)
     }
 
@@ -237,7 +233,7 @@ mod tests {
                             |_| 0,
                         )?;
                     }
-                    samples.check("psi", true)
+                    samples.check("psi", false)
                 })
                 .expect_err("NaN is refused");
             assert!(error.to_string().contains("psi"), "{error}");
