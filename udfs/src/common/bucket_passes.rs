@@ -169,7 +169,7 @@ pub(crate) fn for_each_chosen(pieces: &[&[f64]], chosen: &[usize], hit: impl FnM
 }
 
 /// The values of some buckets of a sample, bucket by bucket.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Gathered {
     /// Ascending and distinct.
     pub buckets: Vec<usize>,
@@ -178,21 +178,18 @@ pub(crate) struct Gathered {
 }
 
 impl Gathered {
-    pub(crate) fn place(&self, bucket: usize) -> Option<usize> {
-        self.buckets.binary_search(&bucket).ok()
-    }
-
     pub(crate) fn of(&self, bucket: usize) -> Option<&[f64]> {
-        self.place(bucket).map(|place| &self.values[place][..])
+        let place = self.buckets.binary_search(&bucket).ok()?;
+        Some(&self.values[place])
     }
+}
 
-    /// The other half's values appended to this one's.
-    fn joined(mut self, rest: Self) -> Self {
-        for (values, rest) in self.values.iter_mut().zip(rest.values) {
-            values.extend_from_slice(&rest);
-        }
-        self
+/// The other half's values of each place appended to this one's.
+fn appended(mut values: Vec<Vec<f64>>, rest: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+    for (values, rest) in values.iter_mut().zip(rest) {
+        values.extend_from_slice(&rest);
     }
+    values
 }
 
 /// The values of the `chosen` buckets of top key bits (ascending, distinct), `sizes[place]` the
@@ -218,11 +215,15 @@ pub(crate) fn gather_on_this_thread(
 
 /// [`gather_on_this_thread`] on two threads when the values are many.
 pub(crate) fn gather(pieces: &[&[f64]], chosen: &[usize], sizes: Option<&[usize]>) -> Gathered {
-    in_halves(
+    let values = in_halves(
         pieces,
-        |pieces| gather_on_this_thread(pieces, chosen, sizes),
-        Gathered::joined,
-    )
+        |pieces| gather_on_this_thread(pieces, chosen, sizes).values,
+        appended,
+    );
+    Gathered {
+        buckets: chosen.to_vec(),
+        values,
+    }
 }
 
 /// One pass that both counts the values per bucket of top key bits (in key order, as
@@ -260,14 +261,11 @@ pub(crate) fn count_and_collect(
             );
             (by_raw, values)
         },
-        |(mut counts, mut values), (more, rest)| {
+        |(mut counts, values), (more, rest)| {
             for (count, add) in counts.iter_mut().zip(more.iter()) {
                 *count += add;
             }
-            for (values, rest) in values.iter_mut().zip(rest) {
-                values.extend_from_slice(&rest);
-            }
-            (counts, values)
+            (counts, appended(values, rest))
         },
     );
     (in_key_order(&by_raw), values)

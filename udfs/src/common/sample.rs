@@ -163,7 +163,7 @@ impl Sample {
     /// counts the rest also gathers the values of those buckets, and a pass over the guide alone
     /// gathers its own. Counting and then gathering took two passes over all of the sample.
     /// Where the exact counts put a rank outside the buckets gathered (the guide misled, as it
-    /// can on sorted data), one more pass gathers its bucket.
+    /// does where every 16th block differs from the rest), one more pass gathers its bucket.
     pub(crate) fn gather_ranks(
         &mut self,
         function: &str,
