@@ -26,6 +26,8 @@ use crate::error::non_finite;
 /// Shorter pieces are copied rather than held, so that a state does not keep thousands of
 /// references to small buffers.
 const HOLD_FROM: usize = 1024;
+/// The largest share of a sample that `Sample::count_guided` collects while counting it.
+const MOST_COLLECTED: f64 = 0.25;
 /// Samples at least this large are worth counting into buckets. Smaller ones are cheaper to
 /// sort or select in, and the many small groups of a GROUP BY never pay for a table each.
 const WORTH_COUNTING: usize = 100_000;
@@ -169,26 +171,27 @@ impl Sample {
         function: &str,
         ranks: &[usize],
     ) -> Result<(RankBuckets, Gathered)> {
-        if self.counts.is_some() || self.len() < GUIDED_FROM {
+        let guided = (self.counts.is_none() && self.len() >= GUIDED_FROM)
+            .then(|| self.count_guided(ranks))
+            .flatten();
+        let Some(GuidedCount {
+            counts,
+            ranges,
+            found,
+        }) = guided
+        else {
             self.check_on_two_threads(function)?;
             let counted = self.counted();
             let located = RankBuckets::locate(&counted.counts, ranks);
             let gathered = counted.gather(&located.buckets);
             return Ok((located, gathered));
-        }
-        let (counts, ranges, found) = {
-            let pieces: Vec<&[f64]> = self.pieces().collect();
-            let (guide, rest) = guide_and_rest(&pieces);
-            let guide_counts = count_buckets(&guide);
-            let ranges = likely_ranges(&guide_counts, self.len(), ranks);
-            let chosen = ChosenBuckets::of_key_ranges(&ranges);
-            let (rest_counts, found_in_rest) = count_and_collect(&rest, &chosen, 1);
-            let found_in_guide = collect(&guide, &chosen, 1);
-            let mut found = found_in_rest.into_iter().next().unwrap_or_default();
-            found.extend(found_in_guide.into_iter().flatten());
-            (added(rest_counts, guide_counts), ranges, found)
         };
         let located = RankBuckets::locate(&counts, ranks);
+        let sizes: Vec<usize> = located
+            .buckets
+            .iter()
+            .map(|&bucket| counts[bucket] as usize)
+            .collect();
         self.counts = Some(counts);
         self.check(function)?;
         let in_ranges = |bucket: &usize| {
@@ -197,11 +200,41 @@ impl Sample {
                 .any(|&(first, last)| (first..=last).contains(bucket))
         };
         let gathered = if located.buckets.iter().all(in_ranges) {
-            gather_on_this_thread(&[&found], &located.buckets, None)
+            gather_on_this_thread(&[&found], &located.buckets, Some(&sizes))
         } else {
             self.counted().gather(&located.buckets)
         };
         Ok((located, gathered))
+    }
+
+    /// The counts of the sample, the ranges of buckets its guide says hold `ranks`, and their
+    /// values (see [`Sample::gather_ranks`]); `None`, having counted only the guide, where the
+    /// ranges hold more than [`MOST_COLLECTED`] of the guide: collecting them would copy most of
+    /// the sample, where counting first and then gathering the ranks' buckets copies only those.
+    fn count_guided(&self, ranks: &[usize]) -> Option<GuidedCount> {
+        let pieces: Vec<&[f64]> = self.pieces().collect();
+        let (guide, rest) = guide_and_rest(&pieces);
+        let guide_counts = count_buckets(&guide);
+        let ranges = likely_ranges(&guide_counts, self.len(), ranks);
+        let guide_len: usize = guide.iter().map(|block| block.len()).sum();
+        let in_ranges: usize = ranges
+            .iter()
+            .flat_map(|&(first, last)| &guide_counts[first..=last])
+            .map(|&count| count as usize)
+            .sum();
+        if in_ranges as f64 > MOST_COLLECTED * guide_len as f64 {
+            return None;
+        }
+        let chosen = ChosenBuckets::of_key_ranges(&ranges);
+        let (rest_counts, found_in_rest) = count_and_collect(&rest, &chosen, 1);
+        let found_in_guide = collect(&guide, &chosen, 1);
+        let mut found = found_in_rest.into_iter().next().unwrap_or_default();
+        found.extend(found_in_guide.into_iter().flatten());
+        Some(GuidedCount {
+            counts: added(rest_counts, guide_counts),
+            ranges,
+            found,
+        })
     }
 
     /// The held pieces, then the single values as one more.
@@ -219,6 +252,14 @@ impl Sample {
                 .as_ref()
                 .map_or(0, |counts| counts.len() * size_of::<u32>())
     }
+}
+
+/// What `Sample::count_guided` found: the sample's bucket counts, the ranges of buckets its guide
+/// pointed to, and their values.
+struct GuidedCount {
+    counts: Vec<u32>,
+    ranges: Vec<(usize, usize)>,
+    found: Vec<f64>,
 }
 
 /// A sample's values in the pieces they are held in, with their bucket counts.
@@ -388,7 +429,9 @@ mod tests {
         let misleading: Vec<f64> = (0..n)
             .map(|i| (i % 1000) as f64 + if (i / 4096) % 16 == 0 { 5000.0 } else { 0.0 })
             .collect();
-        for (values, guide_holds) in [(mixed, true), (misleading, false)] {
+        // one value: the ranks' bucket holds the whole sample, which is counted, then gathered
+        let constant = vec![2.5; n];
+        for (values, guide_holds) in [(mixed, true), (misleading, false), (constant, true)] {
             let pieces: Vec<&[f64]> = values.chunks(65_536).collect();
             let (guide, _) = guide_and_rest(&pieces);
             let ranges = likely_ranges(&count_buckets(&guide), n, &ranks);
