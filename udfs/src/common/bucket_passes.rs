@@ -40,10 +40,14 @@ pub(crate) fn in_halves<T: Send>(
 
 /// Two halves' counts added up.
 pub(crate) fn added<T: std::ops::AddAssign + Copy>(mut counts: Vec<T>, more: Vec<T>) -> Vec<T> {
-    for (count, add) in counts.iter_mut().zip(more) {
+    add_into(&mut counts, &more);
+    counts
+}
+
+fn add_into<T: std::ops::AddAssign + Copy>(counts: &mut [T], more: &[T]) {
+    for (count, &add) in counts.iter_mut().zip(more) {
         *count += add;
     }
-    counts
 }
 
 /// How many of `values` (at most `u32::MAX`) fall in each of the `buckets` buckets that
@@ -205,7 +209,8 @@ pub(crate) fn gather_on_this_thread(
         None => vec![Vec::new(); chosen.len()],
     };
     if !chosen.is_empty() {
-        for_each_chosen(pieces, chosen, |place, value| values[place].push(value));
+        let chosen = ChosenBuckets::of_key_buckets(chosen);
+        values = collect_into(pieces, &raw_bucket, &chosen, values);
     }
     Gathered {
         buckets: chosen.to_vec(),
@@ -262,9 +267,7 @@ pub(crate) fn count_and_collect(
             (by_raw, values)
         },
         |(mut counts, values), (more, rest)| {
-            for (count, add) in counts.iter_mut().zip(more.iter()) {
-                *count += add;
-            }
+            add_into(&mut counts[..], &more[..]);
             (counts, appended(values, rest))
         },
     );
@@ -278,10 +281,20 @@ pub(crate) fn collect(
     chosen: &ChosenBuckets<BUCKETS>,
     places: usize,
 ) -> Vec<Vec<f64>> {
-    let mut values = vec![Vec::new(); places];
+    collect_into(pieces, &raw_bucket, chosen, vec![Vec::new(); places])
+}
+
+/// `values` with the values (given in pieces) of the chosen buckets pushed onto those of their
+/// places, on the calling thread; `bucket` numbers a value's bits by the table of `chosen`.
+fn collect_into<const N: usize>(
+    pieces: &[&[f64]],
+    bucket: &impl Fn(u64) -> usize,
+    chosen: &ChosenBuckets<N>,
+    mut values: Vec<Vec<f64>>,
+) -> Vec<Vec<f64>> {
     scan(
         pieces,
-        &raw_bucket,
+        bucket,
         chosen,
         |_| {},
         |place, value| values[place].push(value),
@@ -298,17 +311,11 @@ pub(crate) fn gather_by<const N: usize>(
     chosen: &ChosenBuckets<N>,
     sizes: &[usize],
 ) -> Vec<Vec<f64>> {
-    let mut gathered: Vec<Vec<f64>> = sizes.iter().map(|&size| Vec::with_capacity(size)).collect();
-    if !sizes.is_empty() {
-        scan(
-            &[values],
-            &bucket,
-            chosen,
-            |_| {},
-            |place, value| gathered[place].push(value),
-        );
+    let gathered: Vec<Vec<f64>> = sizes.iter().map(|&size| Vec::with_capacity(size)).collect();
+    if sizes.is_empty() {
+        return gathered;
     }
-    gathered
+    collect_into(&[values], &bucket, chosen, gathered)
 }
 
 #[cfg(test)]
